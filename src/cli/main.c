@@ -1,0 +1,234 @@
+/* prism: trains small networks that differ only in their activation, stresses a hidden layer
+ * at test time, and reports how accuracy degrades. This file dispatches the subcommands. */
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/args.h"
+#include "cli/progress.h"
+#include "core/build_info.h"
+#include "data/dataset.h"
+#include "experiment/experiment.h"
+#include "model/kernels.h"
+#include "report/output.h"
+
+enum { EXIT_OK = 0, EXIT_FAILURE_RUNTIME = 1, EXIT_USAGE = 2, EXIT_INTERRUPTED = 130 };
+
+static atomic_bool stop_requested;
+
+static void on_signal(int signal_number)
+{
+    (void)signal_number;
+    atomic_store(&stop_requested, true);
+}
+
+static void print_main_help(FILE *out)
+{
+    fprintf(out,
+            "usage: prism <command> [options]\n"
+            "\n"
+            "Trains tiny networks that differ only in their activation function, disturbs a\n"
+            "hidden layer at test time, and reports how accuracy degrades.\n"
+            "\n"
+            "commands:\n"
+            "  run                 train and stress-test; prints one table per test\n"
+            "  list activations    the activation functions and their output ranges\n"
+            "\n"
+            "options:\n"
+            "  --help, -h          this text ('prism run --help' for the run options)\n"
+            "  --version           the version and build\n");
+}
+
+static void print_run_help(FILE *out)
+{
+    fprintf(out,
+            "usage: prism run [options]\n"
+            "\n"
+            "Runs the experiment: for each run, trains one model per activation, then measures\n"
+            "test accuracy under each stress test and level (level 0 = clean baseline).\n"
+            "\n"
+            "options (defaults are the article's):\n"
+            "  --preset NAME        article (the default)\n"
+            "  --dataset NAME|DIR   mnist (default), fashion-mnist, or a folder holding the\n"
+            "                       four IDX files (raw or gzip)\n"
+            "  --runs N             independent repetitions (20)\n"
+            "  --epochs N           training epochs per model (12)\n"
+            "  --batch N            mini-batch size (512)\n"
+            "  --lr X               Adam learning rate (0.003)\n"
+            "  --hidden N           hidden-layer width (10)\n"
+            "  --activations LIST   comma list, e.g. relu,tanh,gelu (the default) or\n"
+            "                       leaky_relu:0.1,gelu_tanh; see 'prism list activations'\n"
+            "  --design D           independent (default for the article: each model its own\n"
+            "                       initial weights and data order) or paired (the models of\n"
+            "                       a run share them)\n"
+            "  --seed N             seed of every random stream (1)\n"
+            "  --threads N          worker threads, 0 = one per processor (0); results do not\n"
+            "                       depend on it\n"
+            "  --out DIR            also write runs.csv, summary.csv and summary.json there\n"
+            "  --quiet, -q          no progress or diagnostics on stderr\n"
+            "\n"
+            "exit status: 0 done, 1 failed while running, 2 bad input, 130 interrupted\n");
+}
+
+static int list_activations(void)
+{
+    printf("%-12s %-9s %-20s %-12s %s\n", "name", "bounded", "output range", "parameter",
+           "definition");
+    for (int k = 0; k < PRISM_ACT_COUNT; k++) {
+        const prism_activation_info *info = prism_activation_describe((prism_activation_kind)k);
+        char param[48] = "-";
+        if (info->param_name != NULL) {
+            snprintf(param, sizeof param, "%s=%g", info->param_name, info->param_default);
+        }
+        printf("%-12s %-9s %-20s %-12s %s\n", info->name, info->bounded ? "yes" : "no",
+               info->range, param, info->formula);
+    }
+    return EXIT_OK;
+}
+
+static void describe_run(const prism_run_options *options, const prism_dataset *dataset)
+{
+    const prism_experiment_config *c = &options->config;
+    size_t threads = prism_thread_count(c->threads, c->runs * c->n_variants);
+    fprintf(stderr,
+            "prism %s: %s on %s (%zu train / %zu test), %zu runs x %zu models, %zu epochs, "
+            "batch %zu, lr %g, seed %llu, %s design, %zu threads, %s kernels\n",
+            PRISM_VERSION, c->preset, dataset->name, dataset->train.count, dataset->test.count,
+            c->runs, c->n_variants, c->train.epochs, c->train.batch, c->train.lr,
+            (unsigned long long)c->seed, prism_design_name(c->design), threads,
+            prism_kernel_variant());
+}
+
+/* Prints the tables and writes the files for whatever finished. */
+static int report_results(const prism_run_options *options, const prism_dataset *dataset,
+                          const prism_results *results, bool complete)
+{
+    prism_error err;
+    prism_summary_table table;
+    if (prism_summary_table_build(&options->config, results, &table, &err) != 0) {
+        fprintf(stderr, "prism: %s\n", err.message);
+        return EXIT_FAILURE_RUNTIME;
+    }
+    if (!complete) {
+        fprintf(stderr, "prism: interrupted: %zu of %zu runs complete; tables and files below "
+                "hold those runs only\n", table.complete_runs, results->runs);
+    }
+    if (table.complete_runs > 0) {
+        prism_print_tables(stdout, &options->config, &table);
+        fflush(stdout);
+    }
+
+    int status = EXIT_OK;
+    if (options->out_dir[0] != '\0') {
+        if (prism_write_outputs(options->out_dir, &options->config, dataset, results, &table,
+                                complete, &err) != 0) {
+            fprintf(stderr, "prism: %s\n", err.message);
+            status = EXIT_FAILURE_RUNTIME;
+        } else if (!options->quiet) {
+            fprintf(stderr, "prism: wrote runs.csv, summary.csv and summary.json to %s%s\n",
+                    options->out_dir, complete ? "" : " (marked incomplete)");
+        }
+    }
+    prism_summary_table_destroy(&table);
+    return status;
+}
+
+static int command_run(int argc, char **argv)
+{
+    prism_run_options options;
+    prism_error err;
+    if (prism_parse_run_args(argc, argv, 2, &options, &err) != 0) {
+        fprintf(stderr, "prism run: %s\n", err.message);
+        return EXIT_USAGE;
+    }
+    if (options.help) {
+        print_run_help(stdout);
+        return EXIT_OK;
+    }
+
+    prism_dataset dataset;
+    if (prism_dataset_locate(options.config.dataset, &dataset, &err) != 0) {
+        fprintf(stderr, "prism run: --dataset: %s\n", err.message);
+        return EXIT_USAGE;
+    }
+    double load_start = prism_clock_s();
+    if (prism_dataset_load(options.config.dataset, &dataset, &err) != 0) {
+        fprintf(stderr, "prism run: %s\n", err.message);
+        return EXIT_FAILURE_RUNTIME;
+    }
+    double load_s = prism_clock_s() - load_start;
+    if (!options.quiet) {
+        describe_run(&options, &dataset);
+    }
+
+    prism_results results;
+    if (prism_results_create(&results, &options.config, &err) != 0) {
+        fprintf(stderr, "prism run: %s\n", err.message);
+        prism_dataset_free(&dataset);
+        return EXIT_FAILURE_RUNTIME;
+    }
+
+    struct sigaction action = {.sa_handler = on_signal};
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGINT, &action, NULL);
+    sigaction(SIGTERM, &action, NULL);
+
+    prism_progress progress;
+    const prism_experiment_config *c = &options.config;
+    prism_progress_init(&progress, options.quiet, c->runs, c->n_variants * c->train.epochs);
+    prism_run_hooks hooks = {prism_progress_update, &progress, &stop_requested};
+    int status = prism_experiment_run(c, &dataset, &hooks, &results, &err);
+    prism_progress_finish(&progress);
+
+    int exit_code;
+    if (status != 0) {
+        fprintf(stderr, "prism run: %s\n", err.message);
+        exit_code = EXIT_FAILURE_RUNTIME;
+        report_results(&options, &dataset, &results, false);
+    } else if (atomic_load(&stop_requested)) {
+        report_results(&options, &dataset, &results, false);
+        exit_code = EXIT_INTERRUPTED;
+    } else {
+        exit_code = report_results(&options, &dataset, &results, true);
+        if (!options.quiet) {
+            fprintf(stderr, "prism: load %.2f s, experiment %.2f s wall\n", load_s,
+                    results.wall_seconds);
+        }
+    }
+    prism_results_destroy(&results);
+    prism_dataset_free(&dataset);
+    return exit_code;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        print_main_help(stderr);
+        return EXIT_USAGE;
+    }
+    const char *command = argv[1];
+    if (strcmp(command, "--help") == 0 || strcmp(command, "-h") == 0 ||
+        strcmp(command, "help") == 0) {
+        print_main_help(stdout);
+        return EXIT_OK;
+    }
+    if (strcmp(command, "--version") == 0) {
+        printf("prism %s (%s, %s; built with %s)\n", PRISM_VERSION, PRISM_BUILD_TYPE,
+               PRISM_COMPILER, PRISM_BUILD_FLAGS);
+        return EXIT_OK;
+    }
+    if (strcmp(command, "run") == 0) {
+        return command_run(argc, argv);
+    }
+    if (strcmp(command, "list") == 0) {
+        if (argc == 3 && strcmp(argv[2], "activations") == 0) {
+            return list_activations();
+        }
+        fprintf(stderr, "prism list: expected 'activations'\n");
+        return EXIT_USAGE;
+    }
+    fprintf(stderr, "prism: unknown command '%s' (expected run or list; see 'prism --help')\n",
+            command);
+    return EXIT_USAGE;
+}

@@ -1,0 +1,363 @@
+#include "data/dataset.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <openssl/evp.h>
+
+#include "core/build_info.h"
+#include "data/idx.h"
+
+/* File names inside a dataset folder, in the order of prism_dataset.file_paths. */
+static const char *const DATASET_FILE_NAMES[PRISM_DATASET_FILES] = {
+    "train-images-idx3-ubyte",
+    "train-labels-idx1-ubyte",
+    "t10k-images-idx3-ubyte",
+    "t10k-labels-idx1-ubyte",
+};
+
+/* The named datasets prism knows, where the system keeps them, and how a user gets them. */
+typedef struct known_dataset {
+    const char *name;
+    const char *system_dir; /* NULL when no package installs it */
+    const char *how_to_get;
+} known_dataset;
+
+static const known_dataset KNOWN_DATASETS[] = {
+    {"mnist", NULL, "run scripts/setup.sh to download MNIST"},
+    {"fashion-mnist", "/usr/share/datasets/fashion-mnist",
+     "install Fashion-MNIST with: apt-get install dataset-fashion-mnist"},
+};
+
+enum { TRIED_TEXT_BYTES = 2048, SHA256_CHUNK_BYTES = 1 << 16 };
+
+/* ---- Locating the files ---- */
+
+static bool path_is_dir(const char *path)
+{
+    struct stat info;
+    return stat(path, &info) == 0 && S_ISDIR(info.st_mode);
+}
+
+static bool path_is_file(const char *path)
+{
+    struct stat info;
+    return stat(path, &info) == 0 && S_ISREG(info.st_mode);
+}
+
+/* Appends formatted text to a bounded buffer; text beyond the end is dropped. */
+__attribute__((format(printf, 3, 4)))
+static void text_append(char *text, size_t text_bytes, const char *fmt, ...)
+{
+    size_t used = strlen(text);
+    if (used + 1 >= text_bytes) {
+        return;
+    }
+    va_list args;
+    va_start(args, fmt);
+    vsnprintf(text + used, text_bytes - used, fmt, args);
+    va_end(args);
+}
+
+/* Looks for the four files in dir, each as NAME or NAME.gz (the uncompressed name first). Fills
+ * paths and returns how many were found; `missing` lists the names that were not. */
+static int find_dataset_files(const char *dir, char paths[PRISM_DATASET_FILES][PATH_MAX],
+                              char *missing, size_t missing_bytes)
+{
+    int found = 0;
+    missing[0] = '\0';
+
+    for (int i = 0; i < PRISM_DATASET_FILES; i++) {
+        static const char *const suffixes[] = {"", ".gz"};
+        bool present = false;
+        for (size_t k = 0; k < 2 && !present; k++) {
+            int n = snprintf(paths[i], PATH_MAX, "%s/%s%s", dir, DATASET_FILE_NAMES[i],
+                             suffixes[k]);
+            present = n > 0 && n < PATH_MAX && path_is_file(paths[i]);
+        }
+
+        if (present) {
+            found++;
+        } else {
+            paths[i][0] = '\0';
+            text_append(missing, missing_bytes, "%s%s[.gz]", missing[0] != '\0' ? ", " : "",
+                        DATASET_FILE_NAMES[i]);
+        }
+    }
+    return found;
+}
+
+/* Records a folder whose four files are all present as the dataset's location. */
+static int use_dataset_dir(prism_dataset *dataset, const char *dir,
+                           char paths[PRISM_DATASET_FILES][PATH_MAX], prism_error *err)
+{
+    int n = snprintf(dataset->dir, sizeof dataset->dir, "%s", dir);
+    if (n < 0 || (size_t)n >= sizeof dataset->dir) {
+        return prism_error_set(err, "%s: folder path too long: expected under %d bytes", dir,
+                               PATH_MAX);
+    }
+    memcpy(dataset->file_paths, paths, sizeof dataset->file_paths);
+    return 0;
+}
+
+/* Tries one candidate folder of a named dataset; returns true when all four files are there,
+ * and otherwise appends what was wrong with it to the list of places tried. */
+static bool try_candidate(const char *label, const char *dir,
+                          char paths[PRISM_DATASET_FILES][PATH_MAX], char *tried,
+                          size_t tried_bytes)
+{
+    char place[PATH_MAX + 64];
+    snprintf(place, sizeof place, "%s%s", label, dir);
+    text_append(tried, tried_bytes, "%s%s", tried[0] != '\0' ? "; " : "", place);
+
+    if (!path_is_dir(dir)) {
+        text_append(tried, tried_bytes, " (no such folder)");
+        return false;
+    }
+
+    char missing[256];
+    if (find_dataset_files(dir, paths, missing, sizeof missing) == PRISM_DATASET_FILES) {
+        return true;
+    }
+    text_append(tried, tried_bytes, " (folder lacks %s)", missing);
+    return false;
+}
+
+/* Resolves a known dataset name through $PRISM_DATA_DIR, the build's default folder and the
+ * system folder, in that order; the first folder that holds all four files wins. */
+static int locate_known(const known_dataset *known, prism_dataset *dataset, prism_error *err)
+{
+    char paths[PRISM_DATASET_FILES][PATH_MAX];
+    char tried[TRIED_TEXT_BYTES] = "";
+    char dir[PATH_MAX];
+
+    const char *env_dir = getenv("PRISM_DATA_DIR");
+    if (env_dir != NULL && env_dir[0] != '\0') {
+        int n = snprintf(dir, sizeof dir, "%s/%s", env_dir, known->name);
+        if (n > 0 && n < PATH_MAX) {
+            if (try_candidate("$PRISM_DATA_DIR/<name> = ", dir, paths, tried, sizeof tried)) {
+                return use_dataset_dir(dataset, dir, paths, err);
+            }
+        } else {
+            text_append(tried, sizeof tried, "$PRISM_DATA_DIR/%s (path too long)", known->name);
+        }
+    } else {
+        text_append(tried, sizeof tried, "$PRISM_DATA_DIR (not set)");
+    }
+
+    int n = snprintf(dir, sizeof dir, "%s/%s", PRISM_DEFAULT_DATA_DIR, known->name);
+    if (n > 0 && n < PATH_MAX && try_candidate("", dir, paths, tried, sizeof tried)) {
+        return use_dataset_dir(dataset, dir, paths, err);
+    }
+
+    if (known->system_dir != NULL
+        && try_candidate("", known->system_dir, paths, tried, sizeof tried)) {
+        return use_dataset_dir(dataset, known->system_dir, paths, err);
+    }
+
+    return prism_error_set(err, "dataset '%s' not found: expected its four IDX files (%s, %s, "
+                           "%s, %s, each optionally .gz) in one of the places tried, found "
+                           "them in none: %s. To get it: %s; or set PRISM_DATA_DIR to a folder "
+                           "holding %s/; or give the dataset folder's path instead of a name",
+                           known->name, DATASET_FILE_NAMES[0], DATASET_FILE_NAMES[1],
+                           DATASET_FILE_NAMES[2], DATASET_FILE_NAMES[3], tried,
+                           known->how_to_get, known->name);
+}
+
+/* Resolves a folder given by path; all four files must be in it. */
+static int locate_folder(const char *dir, prism_dataset *dataset, prism_error *err)
+{
+    struct stat info;
+    if (stat(dir, &info) != 0) {
+        return prism_error_set(err, "'%s' is neither a known dataset name (mnist, "
+                               "fashion-mnist) nor a folder: %s", dir, strerror(errno));
+    }
+    if (!S_ISDIR(info.st_mode)) {
+        return prism_error_set(err, "'%s' is neither a known dataset name (mnist, "
+                               "fashion-mnist) nor a folder: expected a folder holding the "
+                               "four IDX files, found a file", dir);
+    }
+
+    char paths[PRISM_DATASET_FILES][PATH_MAX];
+    char missing[256];
+    int found = find_dataset_files(dir, paths, missing, sizeof missing);
+    if (found != PRISM_DATASET_FILES) {
+        return prism_error_set(err, "dataset folder %s: expected the four IDX files %s, %s, "
+                               "%s, %s (each with or without .gz), found %d of them; missing: "
+                               "%s", dir, DATASET_FILE_NAMES[0], DATASET_FILE_NAMES[1],
+                               DATASET_FILE_NAMES[2], DATASET_FILE_NAMES[3], found, missing);
+    }
+    return use_dataset_dir(dataset, dir, paths, err);
+}
+
+int prism_dataset_locate(const char *name_or_dir, prism_dataset *dataset, prism_error *err)
+{
+    memset(dataset, 0, sizeof *dataset);
+    if (name_or_dir == NULL || name_or_dir[0] == '\0') {
+        return prism_error_set(err, "dataset: expected a name (mnist, fashion-mnist) or a "
+                               "folder, found an empty string");
+    }
+    snprintf(dataset->name, sizeof dataset->name, "%s", name_or_dir);
+
+    for (size_t i = 0; i < sizeof KNOWN_DATASETS / sizeof KNOWN_DATASETS[0]; i++) {
+        if (strcmp(name_or_dir, KNOWN_DATASETS[i].name) == 0) {
+            return locate_known(&KNOWN_DATASETS[i], dataset, err);
+        }
+    }
+    return locate_folder(name_or_dir, dataset, err);
+}
+
+/* ---- Loading ---- */
+
+/* Reads one split's image and label files and checks that their counts agree. */
+static int load_split(const char *images_path, const char *labels_path, prism_split *split,
+                      prism_error *err)
+{
+    if (prism_idx_read_images(images_path, &split->pixels, &split->count, err) != 0) {
+        return -1;
+    }
+
+    size_t label_count = 0;
+    if (prism_idx_read_labels(labels_path, &split->labels, &label_count, err) != 0) {
+        return -1;
+    }
+
+    if (label_count != split->count) {
+        return prism_error_set(err, "%s: label count: expected %zu (the number of images in "
+                               "%s), found %zu", labels_path, split->count, images_path,
+                               label_count);
+    }
+    return 0;
+}
+
+int prism_dataset_load(const char *name_or_dir, prism_dataset *dataset, prism_error *err)
+{
+    if (prism_dataset_locate(name_or_dir, dataset, err) != 0) {
+        return -1;
+    }
+
+    char(*paths)[PATH_MAX] = dataset->file_paths;
+    if (load_split(paths[0], paths[1], &dataset->train, err) != 0
+        || load_split(paths[2], paths[3], &dataset->test, err) != 0) {
+        prism_dataset_free(dataset);
+        return -1;
+    }
+
+    for (int i = 0; i < PRISM_DATASET_FILES; i++) {
+        if (prism_file_sha256(paths[i], dataset->file_sha256[i], err) != 0) {
+            prism_dataset_free(dataset);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+void prism_dataset_free(prism_dataset *dataset)
+{
+    if (dataset == NULL) {
+        return;
+    }
+    prism_split *splits[] = {&dataset->train, &dataset->test};
+    for (size_t i = 0; i < 2; i++) {
+        free(splits[i]->pixels);
+        free(splits[i]->labels);
+        splits[i]->pixels = NULL;
+        splits[i]->labels = NULL;
+        splits[i]->count = 0;
+    }
+}
+
+/* ---- Checksums ---- */
+
+/* Feeds a whole file through an initialised digest. */
+static int digest_file(FILE *file, const char *path, EVP_MD_CTX *ctx, prism_error *err)
+{
+    unsigned char *chunk = malloc(SHA256_CHUNK_BYTES);
+    if (chunk == NULL) {
+        return prism_error_set(err, "%s: out of memory for the SHA-256 buffer", path);
+    }
+
+    while (true) {
+        size_t got = fread(chunk, 1, SHA256_CHUNK_BYTES, file);
+        if (got > 0 && EVP_DigestUpdate(ctx, chunk, got) != 1) {
+            free(chunk);
+            return prism_error_set(err, "%s: SHA-256 update failed in OpenSSL", path);
+        }
+        if (got < SHA256_CHUNK_BYTES) {
+            break;
+        }
+    }
+
+    int failed = ferror(file);
+    int saved_errno = errno;
+    free(chunk);
+    if (failed) {
+        return prism_error_set(err, "%s: read error while hashing: %s", path,
+                               strerror(saved_errno));
+    }
+    return 0;
+}
+
+int prism_file_sha256(const char *path, char hex[65], prism_error *err)
+{
+    hex[0] = '\0';
+    FILE *file = fopen(path, "rb");
+    if (file == NULL) {
+        return prism_error_set(err, "%s: cannot open for SHA-256: %s", path, strerror(errno));
+    }
+
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    if (ctx == NULL || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
+        EVP_MD_CTX_free(ctx);
+        fclose(file);
+        return prism_error_set(err, "%s: cannot start SHA-256 in OpenSSL", path);
+    }
+
+    int status = digest_file(file, path, ctx, err);
+    fclose(file);
+
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int digest_bytes = 0;
+    if (status == 0 && (EVP_DigestFinal_ex(ctx, digest, &digest_bytes) != 1
+                        || digest_bytes != 32)) {
+        status = prism_error_set(err, "%s: SHA-256 finalisation failed in OpenSSL", path);
+    }
+    EVP_MD_CTX_free(ctx);
+    if (status != 0) {
+        return -1;
+    }
+
+    for (unsigned i = 0; i < 32; i++) {
+        snprintf(hex + 2 * i, 3, "%02x", digest[i]);
+    }
+    return 0;
+}
+
+/* ---- Pixel normalisation ---- */
+
+float prism_pixel_normalise(uint8_t pixel)
+{
+    /* ToTensor divides the float32 pixel by 255; Normalize then subtracts the float32 mean and
+     * divides by the float32 std. Each step rounds to float32, exactly as written here. */
+    float x = (float)pixel / 255.0f;
+    return (x - 0.5f) / 0.5f;
+}
+
+void prism_pixels_normalise(const uint8_t *pixels, size_t n, float *out)
+{
+    /* Built per call: 256 divisions are nothing next to a batch, and the library keeps no
+     * mutable global state. */
+    float table[256];
+    for (int p = 0; p < 256; p++) {
+        table[p] = prism_pixel_normalise((uint8_t)p);
+    }
+
+    for (size_t i = 0; i < n; i++) {
+        out[i] = table[pixels[i]];
+    }
+}

@@ -1,0 +1,59 @@
+#include "model/kernels.h"
+
+#include <pthread.h>
+
+/* Variants built from kernels/impl.c with different instruction sets. */
+#define DECLARE_VARIANT(suffix)                                                                  \
+    void prism_kernel_linear_forward_##suffix(const float *x, size_t n, size_t d,               \
+                                              const float *w, const float *b, size_t h,         \
+                                              float *z);                                         \
+    void prism_kernel_linear_weight_grad_##suffix(const float *x, const float *dz, size_t n,    \
+                                                  size_t d, size_t h, float *dw, float *db);
+DECLARE_VARIANT(avx512)
+DECLARE_VARIANT(avx2)
+DECLARE_VARIANT(generic)
+
+typedef struct kernel_table {
+    const char *name;
+    void (*forward)(const float *, size_t, size_t, const float *, const float *, size_t,
+                    float *);
+    void (*weight_grad)(const float *, const float *, size_t, size_t, size_t, float *, float *);
+} kernel_table;
+
+static kernel_table chosen;
+static pthread_once_t chosen_once = PTHREAD_ONCE_INIT;
+
+static void choose_variant(void)
+{
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f")) {
+        chosen = (kernel_table){"avx512", prism_kernel_linear_forward_avx512,
+                                prism_kernel_linear_weight_grad_avx512};
+    } else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+        chosen = (kernel_table){"avx2-fma", prism_kernel_linear_forward_avx2,
+                                prism_kernel_linear_weight_grad_avx2};
+    } else {
+        chosen = (kernel_table){"generic", prism_kernel_linear_forward_generic,
+                                prism_kernel_linear_weight_grad_generic};
+    }
+}
+
+void prism_kernel_linear_forward(const float *x, size_t n, size_t d, const float *w,
+                                 const float *b, size_t h, float *z)
+{
+    pthread_once(&chosen_once, choose_variant);
+    chosen.forward(x, n, d, w, b, h, z);
+}
+
+void prism_kernel_linear_weight_grad(const float *x, const float *dz, size_t n, size_t d,
+                                     size_t h, float *dw, float *db)
+{
+    pthread_once(&chosen_once, choose_variant);
+    chosen.weight_grad(x, dz, n, d, h, dw, db);
+}
+
+const char *prism_kernel_variant(void)
+{
+    pthread_once(&chosen_once, choose_variant);
+    return chosen.name;
+}

@@ -1,0 +1,201 @@
+#include "model/layers.h"
+
+#include <math.h>
+#include <string.h>
+
+void prism_linear_forward(const float *x, size_t n, size_t in, const float *w, const float *b,
+                          size_t out, float *y)
+{
+    for (size_t i = 0; i < n; i++) {
+        for (size_t o = 0; o < out; o++) {
+            float sum = 0.0f;
+            for (size_t k = 0; k < in; k++) {
+                sum += x[i * in + k] * w[o * in + k];
+            }
+            y[i * out + o] = sum + b[o];
+        }
+    }
+}
+
+void prism_linear_backward(const float *x, const float *dy, size_t n, size_t in, const float *w,
+                           size_t out, float *dw, float *db, float *dx)
+{
+    /* y = x w^T + b: dw = dy^T x, db = sum of dy over rows */
+    memset(dw, 0, out * in * sizeof *dw);
+    memset(db, 0, out * sizeof *db);
+    for (size_t i = 0; i < n; i++) {
+        for (size_t o = 0; o < out; o++) {
+            float g = dy[i * out + o];
+            db[o] += g;
+            for (size_t k = 0; k < in; k++) {
+                dw[o * in + k] += g * x[i * in + k];
+            }
+        }
+    }
+
+    if (dx != NULL) {
+        prism_linear_input_grad(dy, n, in, w, out, dx);
+    }
+}
+
+void prism_linear_input_grad(const float *dy, size_t n, size_t in, const float *w, size_t out,
+                             float *dx)
+{
+    for (size_t i = 0; i < n; i++) {
+        for (size_t k = 0; k < in; k++) {
+            float sum = 0.0f;
+            for (size_t o = 0; o < out; o++) {
+                sum += dy[i * out + o] * w[o * in + k];
+            }
+            dx[i * in + k] = sum;
+        }
+    }
+}
+
+void prism_layernorm_forward(const float *x, size_t n, size_t h, const float *gain,
+                             const float *shift, float eps, float *y, float *xhat, float *rstd)
+{
+    for (size_t i = 0; i < n; i++) {
+        const float *row = x + i * h;
+
+        float sum = 0.0f;
+        for (size_t j = 0; j < h; j++) {
+            sum += row[j];
+        }
+        float mean = sum / (float)h;
+
+        float sq = 0.0f;
+        for (size_t j = 0; j < h; j++) {
+            float dev = row[j] - mean;
+            sq += dev * dev;
+        }
+        float r = 1.0f / sqrtf(sq / (float)h + eps);
+        rstd[i] = r;
+
+        for (size_t j = 0; j < h; j++) {
+            float xh = (row[j] - mean) * r;
+            xhat[i * h + j] = xh;
+            y[i * h + j] = xh * gain[j] + shift[j];
+        }
+    }
+}
+
+void prism_layernorm_backward(const float *dy, const float *xhat, const float *rstd, size_t n,
+                              size_t h, const float *gain, float *dx, float *dgain,
+                              float *dshift)
+{
+    memset(dgain, 0, h * sizeof *dgain);
+    memset(dshift, 0, h * sizeof *dshift);
+    for (size_t i = 0; i < n; i++) {
+        const float *dyr = dy + i * h;
+        const float *xr = xhat + i * h;
+
+        /* y = xhat gain + shift: parameter gradients, and g = dL/dxhat */
+        float mean_g = 0.0f;
+        float mean_gx = 0.0f;
+        for (size_t j = 0; j < h; j++) {
+            dgain[j] += dyr[j] * xr[j];
+            dshift[j] += dyr[j];
+            float g = dyr[j] * gain[j];
+            mean_g += g;
+            mean_gx += g * xr[j];
+        }
+        mean_g /= (float)h;
+        mean_gx /= (float)h;
+
+        /* xhat = (x - mean) rstd: the mean and the variance both depend on every x */
+        for (size_t j = 0; j < h; j++) {
+            float g = dyr[j] * gain[j];
+            dx[i * h + j] = rstd[i] * (g - mean_g - xr[j] * mean_gx);
+        }
+    }
+}
+
+void prism_rmsnorm_forward(const float *x, size_t n, size_t h, const float *gain, float eps,
+                           float *y, float *xhat, float *rstd)
+{
+    for (size_t i = 0; i < n; i++) {
+        const float *row = x + i * h;
+        float sq = 0.0f;
+        for (size_t j = 0; j < h; j++) {
+            sq += row[j] * row[j];
+        }
+        float r = 1.0f / sqrtf(sq / (float)h + eps);
+        rstd[i] = r;
+        for (size_t j = 0; j < h; j++) {
+            float xh = row[j] * r;
+            xhat[i * h + j] = xh;
+            y[i * h + j] = xh * gain[j];
+        }
+    }
+}
+
+void prism_rmsnorm_backward(const float *dy, const float *xhat, const float *rstd, size_t n,
+                            size_t h, const float *gain, float *dx, float *dgain)
+{
+    memset(dgain, 0, h * sizeof *dgain);
+    for (size_t i = 0; i < n; i++) {
+        const float *dyr = dy + i * h;
+        const float *xr = xhat + i * h;
+
+        float mean_gx = 0.0f;
+        for (size_t j = 0; j < h; j++) {
+            dgain[j] += dyr[j] * xr[j];
+            mean_gx += dyr[j] * gain[j] * xr[j];
+        }
+        mean_gx /= (float)h;
+
+        /* xhat = x rstd, rstd = (mean(x^2) + eps)^-1/2: d xhat_j / d x_k = rstd (delta - xhat_j
+         * xhat_k / h) */
+        for (size_t j = 0; j < h; j++) {
+            dx[i * h + j] = rstd[i] * (dyr[j] * gain[j] - xr[j] * mean_gx);
+        }
+    }
+}
+
+double prism_softmax_xent(const float *logits, const uint8_t *labels, size_t n, size_t classes,
+                          float *dlogits)
+{
+    double total = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        const float *z = logits + i * classes;
+
+        float max = z[0];
+        for (size_t c = 1; c < classes; c++) {
+            max = z[c] > max ? z[c] : max;
+        }
+        float sum = 0.0f;
+        for (size_t c = 0; c < classes; c++) {
+            sum += expf(z[c] - max);
+        }
+        float log_sum = logf(sum);
+        total += (double)(log_sum - (z[labels[i]] - max));
+
+        if (dlogits != NULL) {
+            for (size_t c = 0; c < classes; c++) {
+                float p = expf(z[c] - max - log_sum);
+                float onehot = c == labels[i] ? 1.0f : 0.0f;
+                dlogits[i * classes + c] = (p - onehot) / (float)n;
+            }
+        }
+    }
+    return total / (double)n;
+}
+
+void prism_argmax_rows(const float *logits, size_t n, size_t classes, int *predicted)
+{
+    for (size_t i = 0; i < n; i++) {
+        const float *z = logits + i * classes;
+        int best = 0;
+        for (size_t c = 0; c < classes; c++) {
+            if (isnan(z[c])) {
+                best = -1;
+                break;
+            }
+            if (z[c] > z[best]) {
+                best = (int)c;
+            }
+        }
+        predicted[i] = best;
+    }
+}
