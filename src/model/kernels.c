@@ -1,6 +1,7 @@
 #include "model/kernels.h"
 
 #include <pthread.h>
+#include <stdint.h>
 
 /* Variants built from kernels/impl.c with different instruction sets. */
 #define DECLARE_VARIANT(suffix)                                                                  \
@@ -8,7 +9,8 @@
                                               const float *w, const float *b, size_t h,         \
                                               float *z);                                         \
     void prism_kernel_linear_weight_grad_##suffix(const float *x, const float *dz, size_t n,    \
-                                                  size_t d, size_t h, float *dw, float *db);
+                                                  size_t d, size_t h, float *dw, float *db);\
+    void prism_kernel_normalise_pixels_##suffix(const uint8_t *pixels, size_t n, float *out);
 DECLARE_VARIANT(avx512)
 DECLARE_VARIANT(avx2)
 DECLARE_VARIANT(generic)
@@ -18,6 +20,7 @@ typedef struct kernel_table {
     void (*forward)(const float *, size_t, size_t, const float *, const float *, size_t,
                     float *);
     void (*weight_grad)(const float *, const float *, size_t, size_t, size_t, float *, float *);
+    void (*normalise)(const uint8_t *, size_t, float *);
 } kernel_table;
 
 static kernel_table chosen;
@@ -28,13 +31,16 @@ static void choose_variant(void)
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx512f")) {
         chosen = (kernel_table){"avx512", prism_kernel_linear_forward_avx512,
-                                prism_kernel_linear_weight_grad_avx512};
+                                prism_kernel_linear_weight_grad_avx512,
+                                prism_kernel_normalise_pixels_avx512};
     } else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
         chosen = (kernel_table){"avx2-fma", prism_kernel_linear_forward_avx2,
-                                prism_kernel_linear_weight_grad_avx2};
+                                prism_kernel_linear_weight_grad_avx2,
+                                prism_kernel_normalise_pixels_avx2};
     } else {
         chosen = (kernel_table){"generic", prism_kernel_linear_forward_generic,
-                                prism_kernel_linear_weight_grad_generic};
+                                prism_kernel_linear_weight_grad_generic,
+                                prism_kernel_normalise_pixels_generic};
     }
 }
 
@@ -50,6 +56,12 @@ void prism_kernel_linear_weight_grad(const float *x, const float *dz, size_t n, 
 {
     pthread_once(&chosen_once, choose_variant);
     chosen.weight_grad(x, dz, n, d, h, dw, db);
+}
+
+void prism_kernel_normalise_pixels(const uint8_t *pixels, size_t n, float *out)
+{
+    pthread_once(&chosen_once, choose_variant);
+    chosen.normalise(pixels, n, out);
 }
 
 const char *prism_kernel_variant(void)

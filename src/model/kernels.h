@@ -9,6 +9,7 @@
 #define PRISM_MODEL_KERNELS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* z may not alias x or w. Any n, d, h. */
 void prism_kernel_linear_forward(const float *x, size_t n, size_t d, const float *w,
@@ -17,6 +18,10 @@ void prism_kernel_linear_forward(const float *x, size_t n, size_t d, const float
 /* Overwrites dw and db. */
 void prism_kernel_linear_weight_grad(const float *x, const float *dz, size_t n, size_t d,
                                      size_t h, float *dw, float *db);
+
+/* out[i] = (pixels[i] / 255 - 0.5) / 0.5 in float32, bit-identical to prism_pixel_normalise
+ * (torchvision's ToTensor + Normalize((0.5,), (0.5,))) for every byte. */
+void prism_kernel_normalise_pixels(const uint8_t *pixels, size_t n, float *out);
 
 /* Name of the variant in use ("avx512", "avx2-fma", "generic"), for reports. */
 const char *prism_kernel_variant(void);

@@ -87,14 +87,17 @@ static void build_noise(double level, size_t width, prism_rng *rng, double *m)
 {
     double largest = -INFINITY;
     for (size_t i = 0; i < width; i++) {
-        m[i] = level * prism_rng_normal(rng);
+        m[i] = prism_rng_normal(rng);
         largest = m[i] > largest ? m[i] : largest;
     }
 
-    /* exp(e_i - max) is in (0, 1] and the largest is exactly 1, so the energy is >= 1. */
+    /* The draw is reduced by the largest before it is scaled: level * r_i itself overflows to
+     * inf for levels near DBL_MAX, and inf - inf is NaN. level * (r_i - max) is <= 0, and
+     * exactly 0 for the largest, so exp gives (0, 1] with the largest exactly 1 and the energy
+     * is >= 1 for every finite level. */
     double energy = 0.0;
     for (size_t i = 0; i < width; i++) {
-        m[i] = exp(m[i] - largest);
+        m[i] = exp(level * (m[i] - largest));
         energy += m[i] * m[i];
     }
     double scale = sqrt((double)width / energy);

@@ -1,0 +1,204 @@
+/* The first-layer kernels: every instruction-set variant this machine can run must give the
+ * same bits as every other (so results do not depend on the machine), and agree with a plain
+ * double-precision reference within float rounding. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <math.h>
+
+#include "core/rng.h"
+#include "data/dataset.h"
+#include "model/kernels.h"
+
+#define DECLARE_VARIANT(suffix)                                                                  \
+    void prism_kernel_linear_forward_##suffix(const float *, size_t, size_t, const float *,     \
+                                              const float *, size_t, float *);                   \
+    void prism_kernel_linear_weight_grad_##suffix(const float *, const float *, size_t, size_t, \
+                                                  size_t, float *, float *);                     \
+    void prism_kernel_normalise_pixels_##suffix(const uint8_t *, size_t, float *);
+DECLARE_VARIANT(avx512)
+DECLARE_VARIANT(avx2)
+DECLARE_VARIANT(generic)
+
+typedef struct variant {
+    const char *name;
+    bool usable;
+    void (*forward)(const float *, size_t, size_t, const float *, const float *, size_t,
+                    float *);
+    void (*weight_grad)(const float *, const float *, size_t, size_t, size_t, float *, float *);
+    void (*normalise)(const uint8_t *, size_t, float *);
+} variant;
+
+static variant variants[3];
+
+static int setup(void **state)
+{
+    (void)state;
+    __builtin_cpu_init();
+    variants[0] = (variant){"generic", true, prism_kernel_linear_forward_generic,
+                            prism_kernel_linear_weight_grad_generic,
+                            prism_kernel_normalise_pixels_generic};
+    bool has_avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    variants[1] = (variant){"avx2", has_avx2,
+                            prism_kernel_linear_forward_avx2,
+                            prism_kernel_linear_weight_grad_avx2,
+                            prism_kernel_normalise_pixels_avx2};
+    variants[2] = (variant){"avx512", __builtin_cpu_supports("avx512f"),
+                            prism_kernel_linear_forward_avx512,
+                            prism_kernel_linear_weight_grad_avx512,
+                            prism_kernel_normalise_pixels_avx512};
+    return 0;
+}
+
+static float *random_floats(size_t n, uint64_t key)
+{
+    prism_rng rng;
+    prism_rng_open(&rng, 7, PRISM_RNG_TEST, &key, 1);
+    float *v = malloc(n * sizeof *v);
+    assert_non_null(v);
+    for (size_t i = 0; i < n; i++) {
+        v[i] = (float)(2.0 * prism_rng_uniform(&rng) - 1.0);
+    }
+    return v;
+}
+
+/* Shapes that exercise every block and every remainder path: the article's, odd widths, a
+ * column count that is not a multiple of 16, and fewer rows than one block. */
+static const size_t SHAPES[][3] = {
+    {512, 784, 10}, {96, 784, 10}, {7, 784, 10}, {13, 100, 7}, {3, 37, 1}, {9, 64, 16},
+    {5, 17, 11},
+};
+
+static void test_forward_variants_agree(void **state)
+{
+    (void)state;
+    for (size_t s = 0; s < sizeof SHAPES / sizeof SHAPES[0]; s++) {
+        size_t n = SHAPES[s][0];
+        size_t d = SHAPES[s][1];
+        size_t h = SHAPES[s][2];
+        float *x = random_floats(n * d, 1 + s);
+        float *w = random_floats(h * d, 100 + s);
+        float *b = random_floats(h, 200 + s);
+        float *ref = malloc(n * h * sizeof *ref);
+        float *got = malloc(n * h * sizeof *got);
+
+        variants[0].forward(x, n, d, w, b, h, ref);
+        for (size_t i = 0; i < n; i++) {
+            for (size_t o = 0; o < h; o++) {
+                double sum = b[o];
+                for (size_t k = 0; k < d; k++) {
+                    sum += (double)x[i * d + k] * w[o * d + k];
+                }
+                assert_true(fabs(ref[i * h + o] - sum) <= 1e-5 + 1e-5 * fabs(sum));
+            }
+        }
+        for (int v = 1; v < 3; v++) {
+            if (!variants[v].usable) {
+                continue;
+            }
+            variants[v].forward(x, n, d, w, b, h, got);
+            if (memcmp(ref, got, n * h * sizeof *got) != 0) {
+                fail_msg("forward: %s differs from generic for shape %zu x %zu x %zu",
+                         variants[v].name, n, d, h);
+            }
+        }
+        free(x);
+        free(w);
+        free(b);
+        free(ref);
+        free(got);
+    }
+}
+
+static void test_weight_grad_variants_agree(void **state)
+{
+    (void)state;
+    for (size_t s = 0; s < sizeof SHAPES / sizeof SHAPES[0]; s++) {
+        size_t n = SHAPES[s][0];
+        size_t d = SHAPES[s][1];
+        size_t h = SHAPES[s][2];
+        float *x = random_floats(n * d, 300 + s);
+        float *dz = random_floats(n * h, 400 + s);
+        float *ref_w = malloc(h * d * sizeof(float));
+        float *ref_b = malloc(h * sizeof(float));
+        float *got_w = malloc(h * d * sizeof(float));
+        float *got_b = malloc(h * sizeof(float));
+
+        variants[0].weight_grad(x, dz, n, d, h, ref_w, ref_b);
+        for (size_t o = 0; o < h; o++) {
+            double bias = 0.0;
+            for (size_t i = 0; i < n; i++) {
+                bias += dz[i * h + o];
+            }
+            assert_true(fabs(ref_b[o] - bias) <= 1e-5 + 1e-5 * fabs(bias));
+            for (size_t k = 0; k < d; k++) {
+                double sum = 0.0;
+                for (size_t i = 0; i < n; i++) {
+                    sum += (double)dz[i * h + o] * x[i * d + k];
+                }
+                assert_true(fabs(ref_w[o * d + k] - sum) <= 1e-4 + 1e-5 * fabs(sum));
+            }
+        }
+        for (int v = 1; v < 3; v++) {
+            if (!variants[v].usable) {
+                continue;
+            }
+            variants[v].weight_grad(x, dz, n, d, h, got_w, got_b);
+            if (memcmp(ref_w, got_w, h * d * sizeof(float)) != 0 ||
+                memcmp(ref_b, got_b, h * sizeof(float)) != 0) {
+                fail_msg("weight grad: %s differs from generic for shape %zu x %zu x %zu",
+                         variants[v].name, n, d, h);
+            }
+        }
+        free(x);
+        free(dz);
+        free(ref_w);
+        free(ref_b);
+        free(got_w);
+        free(got_b);
+    }
+}
+
+/* Every byte value, through the vector part and the scalar tail, must equal the step-by-step
+ * float32 formula bit for bit. */
+static void test_normalise_exact_for_every_byte(void **state)
+{
+    (void)state;
+    enum { COUNT = 256 + 16 + 5 };
+    uint8_t pixels[COUNT];
+    for (int i = 0; i < COUNT; i++) {
+        pixels[i] = (uint8_t)((i * 7 + 3) % 256);
+    }
+    for (int v = 0; v < 3; v++) {
+        if (!variants[v].usable) {
+            continue;
+        }
+        float out[COUNT];
+        variants[v].normalise(pixels, COUNT, out);
+        for (int i = 0; i < COUNT; i++) {
+            float want = prism_pixel_normalise(pixels[i]);
+            if (memcmp(&want, &out[i], sizeof want) != 0) {
+                fail_msg("normalise %s: byte %d gives %a, expected %a", variants[v].name,
+                         pixels[i], (double)out[i], (double)want);
+            }
+        }
+    }
+    assert_true(prism_pixel_normalise(0) == -1.0f);
+    assert_true(prism_pixel_normalise(255) == 1.0f);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_forward_variants_agree),
+        cmocka_unit_test(test_weight_grad_variants_agree),
+        cmocka_unit_test(test_normalise_exact_for_every_byte),
+    };
+    return cmocka_run_group_tests(tests, setup, NULL);
+}
