@@ -11,6 +11,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Below this many inputs per row the blocked kernels do little but remainder work. */
+#define PRISM_KERNEL_MIN_INPUTS 16
+
 /* z may not alias x or w. Any n, d, h. */
 void prism_kernel_linear_forward(const float *x, size_t n, size_t d, const float *w,
                                  const float *b, size_t h, float *z);

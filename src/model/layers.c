@@ -6,13 +6,19 @@
 void prism_linear_forward(const float *x, size_t n, size_t in, const float *w, const float *b,
                           size_t out, float *y)
 {
+    /* Row by row, each input scaling one column of w into all outputs at once: the innermost
+     * loop runs over contiguous outputs and vectorises, and every output is still the plain
+     * in-order sum b + x0 w0 + x1 w1 + ... */
     for (size_t i = 0; i < n; i++) {
+        float *yr = y + i * out;
         for (size_t o = 0; o < out; o++) {
-            float sum = 0.0f;
-            for (size_t k = 0; k < in; k++) {
-                sum += x[i * in + k] * w[o * in + k];
+            yr[o] = b[o];
+        }
+        for (size_t k = 0; k < in; k++) {
+            float xk = x[i * in + k];
+            for (size_t o = 0; o < out; o++) {
+                yr[o] += xk * w[o * in + k];
             }
-            y[i * out + o] = sum + b[o];
         }
     }
 }
@@ -41,13 +47,17 @@ void prism_linear_backward(const float *x, const float *dy, size_t n, size_t in,
 void prism_linear_input_grad(const float *dy, size_t n, size_t in, const float *w, size_t out,
                              float *dx)
 {
+    /* dx = dy w, accumulated output by output over contiguous rows of w */
     for (size_t i = 0; i < n; i++) {
+        float *dxr = dx + i * in;
         for (size_t k = 0; k < in; k++) {
-            float sum = 0.0f;
-            for (size_t o = 0; o < out; o++) {
-                sum += dy[i * out + o] * w[o * in + k];
+            dxr[k] = 0.0f;
+        }
+        for (size_t o = 0; o < out; o++) {
+            float g = dy[i * out + o];
+            for (size_t k = 0; k < in; k++) {
+                dxr[k] += g * w[o * in + k];
             }
-            dx[i * in + k] = sum;
         }
     }
 }

@@ -226,6 +226,18 @@ static void apply_mask(float *t, size_t n, size_t width, const float *mask)
     }
 }
 
+/* Layers with at least a vector's worth of inputs go to the blocked kernel; narrower ones (the
+ * output layer of a 10-wide network) to a plain loop, where the kernel would spend its time on
+ * remainders. Either way the result does not depend on the machine. */
+static void linear_forward(const float *in, size_t n, const prism_layer_view *v, float *out)
+{
+    if (v->in >= PRISM_KERNEL_MIN_INPUTS) {
+        prism_kernel_linear_forward(in, n, v->in, v->w, v->b, v->out, out);
+    } else {
+        prism_linear_forward(in, n, v->in, v->w, v->b, v->out, out);
+    }
+}
+
 /* Computes position p's output from its input (the previous position's output, or x). */
 static void run_stage(const prism_net *net, prism_net_workspace *ws, const float *x, size_t n,
                       size_t p)
@@ -239,7 +251,7 @@ static void run_stage(const prism_net *net, prism_net_workspace *ws, const float
 
     switch (p % STAGES_PER_LAYER) {
     case 0:
-        prism_kernel_linear_forward(in, n, v->in, v->w, v->b, width, out);
+        linear_forward(in, n, v, out);
         break;
     case 1:
         if (spec->norm == PRISM_NORM_LAYERNORM) {
@@ -275,8 +287,7 @@ static void run_output(const prism_net *net, prism_net_workspace *ws, size_t n)
 {
     size_t top = net->spec.n_hidden;
     const prism_layer_view *v = &net->layer[top];
-    prism_kernel_linear_forward(ws->stage[STAGES_PER_LAYER * top - 1], n, v->in, v->w, v->b,
-                                v->out, ws->logits);
+    linear_forward(ws->stage[STAGES_PER_LAYER * top - 1], n, v, ws->logits);
 }
 
 void prism_net_forward(const prism_net *net, prism_net_workspace *ws, const float *x, size_t n,

@@ -120,7 +120,7 @@ static int write_runs_csv(const char *path, const prism_experiment_config *confi
                 if (!prism_results_run_complete(results, run)) {
                     continue;
                 }
-                fprintf(file.stream, "%s,%.17g,%s,%zu,%.17g\n",
+                fprintf(file.stream, "%s,%.15g,%s,%zu,%.10g\n",
                         prism_test_name(config->tests[t].kind), config->tests[t].levels[j],
                         config->variants[v].name, run + 1,
                         *prism_results_accuracy(results, run, v, slot));
@@ -152,7 +152,7 @@ static int write_summary_csv(const char *path, const prism_experiment_config *co
         prism_config_slot(config, slot, &t, &j);
         for (size_t v = 0; v < table->n_variants; v++) {
             const prism_summary *c = &table->cells[v * table->n_slots + slot];
-            fprintf(file.stream, "%s,%.17g,%s,%zu,", prism_test_name(config->tests[t].kind),
+            fprintf(file.stream, "%s,%.15g,%s,%zu,", prism_test_name(config->tests[t].kind),
                     config->tests[t].levels[j], config->variants[v].name, c->n);
             csv_number(file.stream, c->mean);
             fputc(',', file.stream);
