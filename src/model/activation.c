@@ -1,5 +1,7 @@
 #include "model/activation.h"
 
+#include "model/kernels.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -119,6 +121,10 @@ const char *prism_activation_format(const prism_activation *act, char *out, size
     return out;
 }
 
+/* Elements are processed in chunks through a stack buffer, so that outputs may alias inputs and
+ * the vector functions of model/kernels.h see long runs. */
+enum { CHUNK = 256 };
+
 static float sigmoid_f(float x)
 {
     return 1.0f / (1.0f + expf(-x));
@@ -172,15 +178,30 @@ void prism_activation_forward(const prism_activation *act, const float *x, float
     case PRISM_ACT_GELU:
         /* erfc keeps the tail accurate: 1 + erf(x / sqrt 2) cancels to 0 for x below about -5.5
          * in float, while erfc(-x / sqrt 2) stays a normal number down to x of about -13. */
-        for (size_t i = 0; i < n; i++) {
-            y[i] = 0.5f * x[i] * erfcf(-x[i] * SQRT1_2_F);
+        for (size_t start = 0; start < n; start += CHUNK) {
+            size_t m = n - start < CHUNK ? n - start : CHUNK;
+            float t[CHUNK];
+            for (size_t i = 0; i < m; i++) {
+                t[i] = -x[start + i] * SQRT1_2_F;
+            }
+            prism_kernel_map(PRISM_FN_ERFC, t, t, m);
+            for (size_t i = 0; i < m; i++) {
+                y[start + i] = 0.5f * x[start + i] * t[i];
+            }
         }
         break;
     case PRISM_ACT_GELU_TANH:
-        for (size_t i = 0; i < n; i++) {
-            float v = x[i];
-            float inner = SQRT_2_OVER_PI_F * (v + GELU_TANH_COEFF_F * v * v * v);
-            y[i] = 0.5f * v * (1.0f + tanhf(inner));
+        for (size_t start = 0; start < n; start += CHUNK) {
+            size_t m = n - start < CHUNK ? n - start : CHUNK;
+            float t[CHUNK];
+            for (size_t i = 0; i < m; i++) {
+                float v = x[start + i];
+                t[i] = SQRT_2_OVER_PI_F * (v + GELU_TANH_COEFF_F * v * v * v);
+            }
+            prism_kernel_map(PRISM_FN_TANH, t, t, m);
+            for (size_t i = 0; i < m; i++) {
+                y[start + i] = 0.5f * x[start + i] * (1.0f + t[i]);
+            }
         }
         break;
     case PRISM_ACT_SILU:
@@ -209,9 +230,7 @@ void prism_activation_forward(const prism_activation *act, const float *x, float
         }
         break;
     case PRISM_ACT_TANH:
-        for (size_t i = 0; i < n; i++) {
-            y[i] = tanhf(x[i]);
-        }
+        prism_kernel_map(PRISM_FN_TANH, x, y, n);
         break;
     case PRISM_ACT_HARDTANH:
         for (size_t i = 0; i < n; i++) {
@@ -279,11 +298,21 @@ void prism_activation_backward(const prism_activation *act, const float *x, cons
         break;
     case PRISM_ACT_GELU:
         /* d/dx x Phi(x) = Phi(x) + x phi(x) */
-        for (size_t i = 0; i < n; i++) {
-            float v = x[i];
-            float cdf = 0.5f * erfcf(-v * SQRT1_2_F);
-            float pdf = INV_SQRT_2PI_F * expf(-0.5f * v * v);
-            dx[i] = dy[i] * (cdf + v * pdf);
+        for (size_t start = 0; start < n; start += CHUNK) {
+            size_t m = n - start < CHUNK ? n - start : CHUNK;
+            float cdf[CHUNK];
+            float pdf[CHUNK];
+            for (size_t i = 0; i < m; i++) {
+                float v = x[start + i];
+                cdf[i] = -v * SQRT1_2_F;
+                pdf[i] = -0.5f * v * v;
+            }
+            prism_kernel_map(PRISM_FN_ERFC, cdf, cdf, m);
+            prism_kernel_map(PRISM_FN_EXP, pdf, pdf, m);
+            for (size_t i = 0; i < m; i++) {
+                float v = x[start + i];
+                dx[start + i] = dy[start + i] * (0.5f * cdf[i] + v * INV_SQRT_2PI_F * pdf[i]);
+            }
         }
         break;
     case PRISM_ACT_GELU_TANH:
@@ -329,9 +358,13 @@ void prism_activation_backward(const prism_activation *act, const float *x, cons
         }
         break;
     case PRISM_ACT_TANH:
-        for (size_t i = 0; i < n; i++) {
-            float t = tanhf(x[i]);
-            dx[i] = dy[i] * (1.0f - t * t);
+        for (size_t start = 0; start < n; start += CHUNK) {
+            size_t m = n - start < CHUNK ? n - start : CHUNK;
+            float t[CHUNK];
+            prism_kernel_map(PRISM_FN_TANH, x + start, t, m);
+            for (size_t i = 0; i < m; i++) {
+                dx[start + i] = dy[start + i] * (1.0f - t[i] * t[i]);
+            }
         }
         break;
     case PRISM_ACT_HARDTANH:

@@ -10,7 +10,10 @@
                                               float *z);                                         \
     void prism_kernel_linear_weight_grad_##suffix(const float *x, const float *dz, size_t n,    \
                                                   size_t d, size_t h, float *dw, float *db);\
-    void prism_kernel_normalise_pixels_##suffix(const uint8_t *pixels, size_t n, float *out);
+    void prism_kernel_normalise_pixels_##suffix(const uint8_t *pixels, size_t n, float *out); \
+    void prism_kernel_map_##suffix(int function, const float *x, float *y, size_t n);         \
+    void prism_kernel_linear_input_grad_##suffix(const float *dz, size_t n, size_t d,          \
+                                                 const float *w, size_t h, float *dx);
 DECLARE_VARIANT(avx512)
 DECLARE_VARIANT(avx2)
 DECLARE_VARIANT(generic)
@@ -21,6 +24,8 @@ typedef struct kernel_table {
                     float *);
     void (*weight_grad)(const float *, const float *, size_t, size_t, size_t, float *, float *);
     void (*normalise)(const uint8_t *, size_t, float *);
+    void (*map)(int, const float *, float *, size_t);
+    void (*input_grad)(const float *, size_t, size_t, const float *, size_t, float *);
 } kernel_table;
 
 static kernel_table chosen;
@@ -32,15 +37,21 @@ static void choose_variant(void)
     if (__builtin_cpu_supports("avx512f")) {
         chosen = (kernel_table){"avx512", prism_kernel_linear_forward_avx512,
                                 prism_kernel_linear_weight_grad_avx512,
-                                prism_kernel_normalise_pixels_avx512};
+                                prism_kernel_normalise_pixels_avx512,
+                                prism_kernel_map_avx512,
+                                prism_kernel_linear_input_grad_avx512};
     } else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
         chosen = (kernel_table){"avx2-fma", prism_kernel_linear_forward_avx2,
                                 prism_kernel_linear_weight_grad_avx2,
-                                prism_kernel_normalise_pixels_avx2};
+                                prism_kernel_normalise_pixels_avx2,
+                                prism_kernel_map_avx2,
+                                prism_kernel_linear_input_grad_avx2};
     } else {
         chosen = (kernel_table){"generic", prism_kernel_linear_forward_generic,
                                 prism_kernel_linear_weight_grad_generic,
-                                prism_kernel_normalise_pixels_generic};
+                                prism_kernel_normalise_pixels_generic,
+                                prism_kernel_map_generic,
+                                prism_kernel_linear_input_grad_generic};
     }
 }
 
@@ -62,6 +73,19 @@ void prism_kernel_normalise_pixels(const uint8_t *pixels, size_t n, float *out)
 {
     pthread_once(&chosen_once, choose_variant);
     chosen.normalise(pixels, n, out);
+}
+
+void prism_kernel_linear_input_grad(const float *dz, size_t n, size_t d, const float *w,
+                                    size_t h, float *dx)
+{
+    pthread_once(&chosen_once, choose_variant);
+    chosen.input_grad(dz, n, d, w, h, dx);
+}
+
+void prism_kernel_map(prism_kernel_function function, const float *x, float *y, size_t n)
+{
+    pthread_once(&chosen_once, choose_variant);
+    chosen.map((int)function, x, y, n);
 }
 
 const char *prism_kernel_variant(void)

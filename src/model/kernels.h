@@ -11,9 +11,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Below this many inputs per row the blocked kernels do little but remainder work. */
-#define PRISM_KERNEL_MIN_INPUTS 16
-
 /* z may not alias x or w. Any n, d, h. */
 void prism_kernel_linear_forward(const float *x, size_t n, size_t d, const float *w,
                                  const float *b, size_t h, float *z);
@@ -22,9 +19,26 @@ void prism_kernel_linear_forward(const float *x, size_t n, size_t d, const float
 void prism_kernel_linear_weight_grad(const float *x, const float *dz, size_t n, size_t d,
                                      size_t h, float *dw, float *db);
 
+/* dx[n][d] = dz[n][h] . w[h][d], the input gradient of a Linear layer. Overwrites dx. */
+void prism_kernel_linear_input_grad(const float *dz, size_t n, size_t d, const float *w,
+                                    size_t h, float *dx);
+
 /* out[i] = (pixels[i] / 255 - 0.5) / 0.5 in float32, bit-identical to prism_pixel_normalise
  * (torchvision's ToTensor + Normalize((0.5,), (0.5,))) for every byte. */
 void prism_kernel_normalise_pixels(const uint8_t *pixels, size_t n, float *out);
+
+/* Element-wise functions evaluated on vectors, identical in every variant. Accuracy: exp and
+ * expm1 about 1 ulp, tanh a few ulp, erfc 1.2e-7 relative. Inputs beyond float's range
+ * saturate (exp of a large negative number is about 1e-38, not 0). */
+typedef enum prism_kernel_function {
+    PRISM_FN_EXP = 0,
+    PRISM_FN_EXPM1 = 1,
+    PRISM_FN_TANH = 2,
+    PRISM_FN_ERFC = 3,
+} prism_kernel_function;
+
+/* y[i] = f(x[i]); y may alias x. */
+void prism_kernel_map(prism_kernel_function function, const float *x, float *y, size_t n);
 
 /* Name of the variant in use ("avx512", "avx2-fma", "generic"), for reports. */
 const char *prism_kernel_variant(void);

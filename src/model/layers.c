@@ -1,5 +1,8 @@
 #include "model/layers.h"
 
+#include "model/kernels.h"
+#include "model/net.h"
+
 #include <math.h>
 #include <string.h>
 
@@ -166,26 +169,34 @@ void prism_rmsnorm_backward(const float *dy, const float *xhat, const float *rst
 double prism_softmax_xent(const float *logits, const uint8_t *labels, size_t n, size_t classes,
                           float *dlogits)
 {
+    float shifted[PRISM_MAX_CLASSES];
     double total = 0.0;
     for (size_t i = 0; i < n; i++) {
         const float *z = logits + i * classes;
 
+        /* Subtracting the row maximum makes every exponent <= 0: no overflow for huge logits. */
         float max = z[0];
         for (size_t c = 1; c < classes; c++) {
             max = z[c] > max ? z[c] : max;
         }
+        for (size_t c = 0; c < classes; c++) {
+            shifted[c] = z[c] - max;
+        }
+        float e[PRISM_MAX_CLASSES];
+        prism_kernel_map(PRISM_FN_EXP, shifted, e, classes);
         float sum = 0.0f;
         for (size_t c = 0; c < classes; c++) {
-            sum += expf(z[c] - max);
+            sum += e[c];
         }
         float log_sum = logf(sum);
-        total += (double)(log_sum - (z[labels[i]] - max));
+        total += (double)(log_sum - shifted[labels[i]]);
 
         if (dlogits != NULL) {
+            float inv_rows = 1.0f / (float)n;
             for (size_t c = 0; c < classes; c++) {
-                float p = expf(z[c] - max - log_sum);
+                float p = e[c] / sum;
                 float onehot = c == labels[i] ? 1.0f : 0.0f;
-                dlogits[i * classes + c] = (p - onehot) / (float)n;
+                dlogits[i * classes + c] = (p - onehot) * inv_rows;
             }
         }
     }

@@ -68,8 +68,9 @@ int prism_net_spec_check(const prism_net_spec *spec, prism_error *err)
                                    "found %zu", l + 1, PRISM_MAX_WIDTH, width);
         }
     }
-    if (spec->inputs < 1 || spec->classes < 2) {
-        return prism_error_set(err, "network: expected at least 1 input and 2 classes");
+    if (spec->inputs < 1 || spec->classes < 2 || spec->classes > PRISM_MAX_CLASSES) {
+        return prism_error_set(err, "network: expected at least 1 input and 2 to %d classes",
+                               PRISM_MAX_CLASSES);
     }
     return 0;
 }
@@ -226,16 +227,9 @@ static void apply_mask(float *t, size_t n, size_t width, const float *mask)
     }
 }
 
-/* Layers with at least a vector's worth of inputs go to the blocked kernel; narrower ones (the
- * output layer of a 10-wide network) to a plain loop, where the kernel would spend its time on
- * remainders. Either way the result does not depend on the machine. */
 static void linear_forward(const float *in, size_t n, const prism_layer_view *v, float *out)
 {
-    if (v->in >= PRISM_KERNEL_MIN_INPUTS) {
-        prism_kernel_linear_forward(in, n, v->in, v->w, v->b, v->out, out);
-    } else {
-        prism_linear_forward(in, n, v->in, v->w, v->b, v->out, out);
-    }
+    prism_kernel_linear_forward(in, n, v->in, v->w, v->b, v->out, out);
 }
 
 /* Computes position p's output from its input (the previous position's output, or x). */
@@ -337,8 +331,9 @@ double prism_net_backward(const prism_net *net, prism_net_workspace *ws, const f
 
     /* logits = a_top w^T + b: parameter gradients and d a_top into grad_a */
     const prism_layer_view *v = &net->layer[top];
-    prism_linear_backward(ws->stage[STAGES_PER_LAYER * top - 1], ws->grad_b, n, v->in, v->w,
-                          v->out, g[top].w, g[top].b, ws->grad_a);
+    const float *a_top = ws->stage[STAGES_PER_LAYER * top - 1];
+    prism_kernel_linear_weight_grad(a_top, ws->grad_b, n, v->in, v->out, g[top].w, g[top].b);
+    prism_kernel_linear_input_grad(ws->grad_b, n, v->in, v->w, v->out, ws->grad_a);
 
     for (size_t l = top; l-- > 0;) {
         const prism_layer_spec *ls = &spec->hidden[l];
@@ -363,7 +358,7 @@ double prism_net_backward(const prism_net *net, prism_net_workspace *ws, const f
         const prism_layer_view *lv = &net->layer[l];
         prism_kernel_linear_weight_grad(in, ws->grad_b, n, lv->in, width, g[l].w, g[l].b);
         if (l > 0) {
-            prism_linear_input_grad(ws->grad_b, n, lv->in, lv->w, width, ws->grad_a);
+            prism_kernel_linear_input_grad(ws->grad_b, n, lv->in, lv->w, width, ws->grad_a);
         }
     }
     return loss;

@@ -120,9 +120,55 @@ DEFINE_FORWARD_BLOCK(4, 5)
 DEFINE_FORWARD_BLOCK(4, 1)
 DEFINE_FORWARD_BLOCK(1, 1)
 
+/* Loads the first `count` floats of p into a vector whose other lanes are 0. */
+static inline v16 load_partial16(const float *p, size_t count)
+{
+    float buf[LANES] = {0};
+    memcpy(buf, p, count * sizeof *buf);
+    return load16(buf);
+}
+
+static inline void store_partial16(float *p, v16 v, size_t count)
+{
+    float buf[LANES];
+    store16(buf, v);
+    memcpy(p, buf, count * sizeof *buf);
+}
+
+/* Narrow inputs (d < 16, e.g. the output layer of a 10-wide network): outputs go in the lanes
+ * instead, 16 at a time, each lane the in-order chain b + x0 w0 + x1 w1 + ... */
+static void forward_narrow(const float *x, size_t n, size_t d, const float *w, const float *b,
+                           size_t h, float *z)
+{
+    for (size_t o0 = 0; o0 < h; o0 += LANES) {
+        size_t m = h - o0 < LANES ? h - o0 : LANES;
+        v16 wt[LANES];
+        for (size_t k = 0; k < d; k++) {
+            float column[LANES] = {0};
+            for (size_t l = 0; l < m; l++) {
+                column[l] = w[(o0 + l) * d + k];
+            }
+            wt[k] = load16(column);
+        }
+        v16 bias = load_partial16(b + o0, m);
+
+        for (size_t i = 0; i < n; i++) {
+            v16 acc = bias;
+            for (size_t k = 0; k < d; k++) {
+                acc = fma16(splat16(x[i * d + k]), wt[k], acc);
+            }
+            store_partial16(z + i * h + o0, acc, m);
+        }
+    }
+}
+
 void KERNEL(prism_kernel_linear_forward_)(const float *x, size_t n, size_t d, const float *w,
                                           const float *b, size_t h, float *z)
 {
+    if (d < LANES) {
+        forward_narrow(x, n, d, w, b, h, z);
+        return;
+    }
     size_t i = 0;
     for (; i + FWD_ROWS <= n; i += FWD_ROWS) {
         size_t o0 = 0;
@@ -182,9 +228,62 @@ DEFINE_GRAD_BLOCK(1, 4)
 DEFINE_GRAD_BLOCK(5, 1)
 DEFINE_GRAD_BLOCK(1, 1)
 
+/* Narrow inputs (d < 16): the columns of one output's gradient fill the lanes of one vector,
+ * each lane the in-order chain over rows, like the wide path's. */
+static void weight_grad_narrow(const float *x, const float *dz, size_t n, size_t d, size_t h,
+                               float *dw)
+{
+    enum { OUTS = 8 };
+    for (size_t o0 = 0; o0 < h; o0 += OUTS) {
+        size_t m = h - o0 < OUTS ? h - o0 : OUTS;
+        v16 acc[OUTS];
+        for (size_t o = 0; o < OUTS; o++) {
+            acc[o] = splat16(0.0f);
+        }
+        for (size_t i = 0; i < n; i++) {
+            v16 xv = load_partial16(x + i * d, d);
+            for (size_t o = 0; o < m; o++) {
+                acc[o] = fma16(splat16(dz[i * h + o0 + o]), xv, acc[o]);
+            }
+        }
+        for (size_t o = 0; o < m; o++) {
+            store_partial16(dw + (o0 + o) * d, acc[o], d);
+        }
+    }
+}
+
+/* dx[n][d] = dz[n][h] . w[h][d]: columns of dx in the lanes, each the in-order chain over
+ * outputs. Blocks of 16 weight vectors stay in registers while the rows stream past; a row's
+ * partial sums are carried from one block of outputs to the next through dx. */
+void KERNEL(prism_kernel_linear_input_grad_)(const float *dz, size_t n, size_t d,
+                                             const float *w, size_t h, float *dx)
+{
+    for (size_t k0 = 0; k0 < d; k0 += LANES) {
+        size_t m = d - k0 < LANES ? d - k0 : LANES;
+        for (size_t o0 = 0; o0 < h; o0 += LANES) {
+            size_t outs = h - o0 < LANES ? h - o0 : LANES;
+            v16 wv[LANES];
+            for (size_t j = 0; j < outs; j++) {
+                wv[j] = load_partial16(w + (o0 + j) * d + k0, m);
+            }
+            for (size_t i = 0; i < n; i++) {
+                v16 acc = o0 == 0 ? splat16(0.0f) : load_partial16(dx + i * d + k0, m);
+                for (size_t j = 0; j < outs; j++) {
+                    acc = fma16(splat16(dz[i * h + o0 + j]), wv[j], acc);
+                }
+                store_partial16(dx + i * d + k0, acc, m);
+            }
+        }
+    }
+}
+
 void KERNEL(prism_kernel_linear_weight_grad_)(const float *x, const float *dz, size_t n,
                                               size_t d, size_t h, float *dw, float *db)
 {
+    if (d < LANES) {
+        weight_grad_narrow(x, dz, n, d, h, dw);
+    }
+
     const size_t wide = (size_t)GRAD_VECS * LANES;
     const size_t d_wide = d - d % wide;
     const size_t d_vec = d - d % LANES;
@@ -210,7 +309,7 @@ void KERNEL(prism_kernel_linear_weight_grad_)(const float *x, const float *dz, s
     }
 
     /* Columns past the last whole vector: plain sums over rows in order. */
-    for (size_t o = 0; o < h; o++) {
+    for (size_t o = 0; o < h && d >= LANES; o++) {
         for (size_t k = d_vec; k < d; k++) {
             float sum = 0.0f;
             for (size_t i = 0; i < n; i++) {
@@ -277,5 +376,137 @@ void KERNEL(prism_kernel_normalise_pixels_)(const uint8_t *pixels, size_t n, flo
         float q0 = p * (1.0f / 255.0f);
         float q = fmaf(fmaf(q0, -255.0f, p), 1.0f / 255.0f, q0);
         out[i] = (q - 0.5f) * 2.0f;
+    }
+}
+
+/* ---- Element-wise functions on float vectors ----
+ * Written once on 16-lane vectors from multiplies, FMAs, one division and integer bit
+ * operations, so every variant computes the same bits. Accuracy: exp and expm1 within about
+ * 1 ulp; tanh within a few ulp; erfc within 1.2e-7 relative (the Chebyshev fit of Numerical
+ * Recipes' erfcc). NaN inputs give NaN outputs. */
+
+typedef int32_t i32x16 __attribute__((vector_size(64)));
+
+/* Lane-wise mask ? a : b, where mask lanes are all ones or all zeros. */
+static inline v16 select16(i32x16 mask, v16 a, v16 b)
+{
+    return (v16)(((i32x16)a & mask) | ((i32x16)b & ~mask));
+}
+
+/* Clamping written as compares so that NaN passes through unchanged. */
+static inline v16 clamp16(v16 x, float lo, float hi)
+{
+    x = select16(x < splat16(lo), splat16(lo), x);
+    return select16(x > splat16(hi), splat16(hi), x);
+}
+
+static inline v16 abs16(v16 x)
+{
+    return (v16)((i32x16)x & (i32x16){0x7fffffff, 0x7fffffff, 0x7fffffff, 0x7fffffff,
+                                      0x7fffffff, 0x7fffffff, 0x7fffffff, 0x7fffffff,
+                                      0x7fffffff, 0x7fffffff, 0x7fffffff, 0x7fffffff,
+                                      0x7fffffff, 0x7fffffff, 0x7fffffff, 0x7fffffff});
+}
+
+/* x = n ln2 + r with n an integer and |r| <= ln2 / 2; returns r and sets *scale = 2^n. The
+ * clamp keeps 2^n a normal float: exp saturates at about 1.6e38 above and 1.2e-38 below. */
+static inline v16 reduce_ln2(v16 x, v16 *scale)
+{
+    const float magic = 12582912.0f; /* 1.5 * 2^23: adding it rounds to an integer */
+    x = clamp16(x, -87.3f, 88.0f);
+    v16 shifted = fma16(x, splat16(1.44269504088896341f), splat16(magic));
+    v16 n = shifted - splat16(magic);
+    v16 r = fma16(n, splat16(-0.693145751953125f), x);     /* ln2, high bits: n * hi exact */
+    r = fma16(n, splat16(-1.428606765330187045e-06f), r);  /* ln2, the rest */
+    i32x16 n_int = (i32x16)shifted - (i32x16)splat16(magic);
+    *scale = (v16)((n_int + 127) << 23);
+    return r;
+}
+
+/* e^r - 1 for |r| <= ln2 / 2 by its Taylor series to r^8 (remainder below 2e-9 relative). */
+static inline v16 expm1_reduced(v16 r)
+{
+    v16 p = splat16(1.0f / 40320.0f);
+    p = fma16(p, r, splat16(1.0f / 5040.0f));
+    p = fma16(p, r, splat16(1.0f / 720.0f));
+    p = fma16(p, r, splat16(1.0f / 120.0f));
+    p = fma16(p, r, splat16(1.0f / 24.0f));
+    p = fma16(p, r, splat16(1.0f / 6.0f));
+    p = fma16(p, r, splat16(0.5f));
+    return fma16(p * r, r, r);
+}
+
+static inline v16 exp16(v16 x)
+{
+    v16 scale;
+    v16 r = reduce_ln2(x, &scale);
+    return fma16(expm1_reduced(r), scale, scale);
+}
+
+/* e^x - 1 = 2^n (e^r - 1) + (2^n - 1): no cancellation near 0, where n = 0. */
+static inline v16 expm1_16(v16 x)
+{
+    v16 scale;
+    v16 r = reduce_ln2(x, &scale);
+    return fma16(expm1_reduced(r), scale, scale - splat16(1.0f));
+}
+
+/* tanh |x| = -u / (2 + u) with u = e^(-2|x|) - 1, then the sign of x. */
+static inline v16 tanh16(v16 x)
+{
+    v16 u = expm1_16(splat16(-2.0f) * abs16(x));
+    v16 t = -u / (splat16(2.0f) + u);
+    i32x16 sign = (i32x16)x & (i32x16)splat16(-0.0f);
+    return (v16)((i32x16)t | sign);
+}
+
+/* erfc(z) = t exp(-z^2 - 1.26551223 + t P(t)), t = 1 / (1 + |z| / 2), for z >= 0, and
+ * 2 - erfc(-z) below. */
+static inline v16 erfc16(v16 z)
+{
+    v16 a = abs16(z);
+    v16 t = splat16(1.0f) / fma16(splat16(0.5f), a, splat16(1.0f));
+    v16 p = splat16(0.17087277f);
+    p = fma16(p, t, splat16(-0.82215223f));
+    p = fma16(p, t, splat16(1.48851587f));
+    p = fma16(p, t, splat16(-1.13520398f));
+    p = fma16(p, t, splat16(0.27886807f));
+    p = fma16(p, t, splat16(-0.18628806f));
+    p = fma16(p, t, splat16(0.09678418f));
+    p = fma16(p, t, splat16(0.37409196f));
+    p = fma16(p, t, splat16(1.00002368f));
+    p = fma16(p, t, splat16(-1.26551223f));
+    v16 ans = t * exp16(p - a * a);
+    return select16((i32x16)(z < splat16(0.0f)), splat16(2.0f) - ans, ans);
+}
+
+static inline v16 apply16(int function, v16 x)
+{
+    switch (function) {
+    case 0:
+        return exp16(x);
+    case 1:
+        return expm1_16(x);
+    case 2:
+        return tanh16(x);
+    default:
+        return erfc16(x);
+    }
+}
+
+/* y[i] = f(x[i]) for the function numbered as prism_kernel_function; y may alias x. The tail
+ * goes through a padded vector so that every element takes the same path. */
+void KERNEL(prism_kernel_map_)(int function, const float *x, float *y, size_t n)
+{
+    size_t i = 0;
+    for (; i + LANES <= n; i += LANES) {
+        store16(y + i, apply16(function, load16(x + i)));
+    }
+    if (i < n) {
+        float buf[LANES] = {0};
+        memcpy(buf, x + i, (n - i) * sizeof *buf);
+        v16 out = apply16(function, load16(buf));
+        memcpy(buf, &out, sizeof buf);
+        memcpy(y + i, buf, (n - i) * sizeof *buf);
     }
 }
