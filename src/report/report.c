@@ -1,0 +1,534 @@
+#include "report/report.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report/atomic_file.h"
+#include "report/plot.h"
+#include "stats/mechanism.h"
+
+/* ---- computing ---- */
+
+/* The slot of level 0 of the slot's test: its clean baseline, or -1 when the test has none. */
+static long clean_slot(const prism_store *s, size_t slot)
+{
+    size_t test;
+    size_t level;
+    prism_store_slot(s, slot, &test, &level);
+    size_t first = slot - level;
+    for (size_t j = 0; j < s->tests[test].n_levels; j++) {
+        if (s->tests[test].levels[j] == 0.0) {
+            return (long)(first + j);
+        }
+    }
+    return -1;
+}
+
+static size_t first_slot_of_test(const prism_store *s, size_t test)
+{
+    size_t slot = 0;
+    for (size_t t = 0; t < test; t++) {
+        slot += s->tests[t].n_levels;
+    }
+    return slot;
+}
+
+static void summarise_cells(const prism_store *s, prism_report_data *d, double *values,
+                            double *clean)
+{
+    for (size_t v = 0; v < s->n_variants; v++) {
+        for (size_t slot = 0; slot < s->n_slots; slot++) {
+            size_t n = prism_store_values(s, v, slot, values);
+            prism_summary_compute(values, 1, n, s->confidence,
+                                  &d->accuracy[v * s->n_slots + slot]);
+
+            /* kept: each run's accuracy as a share of the same run's clean accuracy */
+            long base = clean_slot(s, slot);
+            if (base >= 0) {
+                prism_store_values(s, v, (size_t)base, clean);
+                for (size_t i = 0; i < n; i++) {
+                    values[i] = 100.0 * values[i] / clean[i];
+                }
+            }
+            prism_summary_compute(values, 1, base >= 0 ? n : 0, s->confidence,
+                                  &d->kept[v * s->n_slots + slot]);
+        }
+    }
+}
+
+static void summarise_areas(const prism_store *s, prism_report_data *d, double *values)
+{
+    double curve[PRISM_STORE_MAX_LEVELS];
+    for (size_t v = 0; v < s->n_variants; v++) {
+        for (size_t t = 0; t < s->n_tests; t++) {
+            const prism_stored_test *test = &s->tests[t];
+            size_t first = first_slot_of_test(s, t);
+            size_t n = 0;
+            for (size_t run = 0; run < s->runs; run++) {
+                if (!s->run_present[run]) {
+                    continue;
+                }
+                for (size_t j = 0; j < test->n_levels; j++) {
+                    curve[j] = *prism_store_accuracy(s, run, v, first + j);
+                }
+                values[n++] = prism_curve_area(test->levels, curve, test->n_levels);
+            }
+            prism_summary_compute(values, 1, n, s->confidence,
+                                  &d->area[v * s->n_tests + t]);
+        }
+    }
+}
+
+static int compare_pairs(const prism_store *s, prism_report_data *d, double *a, double *b,
+                         prism_error *err)
+{
+    bool paired = strcmp(s->design, "paired") == 0;
+    size_t k = 0;
+    for (size_t slot = 0; slot < s->n_slots; slot++) {
+        for (size_t va = 0; va < s->n_variants; va++) {
+            for (size_t vb = va + 1; vb < s->n_variants; vb++, k++) {
+                prism_pair_comparison *pc = &d->pairs[k];
+                pc->slot = slot;
+                pc->a = va;
+                pc->b = vb;
+                size_t n = prism_store_values(s, va, slot, a);
+                prism_store_values(s, vb, slot, b);
+                int status = paired
+                    ? prism_compare_paired(a, b, n, s->confidence, &pc->result, err)
+                    : prism_compare_independent(a, n, b, n, s->confidence, &pc->result, err);
+                if (status != 0) {
+                    return prism_error_prefix(err, "comparing %s with %s", s->variants[va],
+                                              s->variants[vb]);
+                }
+            }
+        }
+    }
+
+    /* Holm over the whole family: every pair, test and level the report shows. */
+    double *p = malloc(2 * d->n_pairs * sizeof *p);
+    if (p == NULL) {
+        return prism_error_set(err, "out of memory for %zu p-values", d->n_pairs);
+    }
+    for (size_t i = 0; i < d->n_pairs; i++) {
+        p[i] = d->pairs[i].result.p;
+        p[d->n_pairs + i] = d->pairs[i].result.rank_p;
+    }
+    int status = prism_holm(p, d->n_pairs, p, err);
+    if (status == 0) {
+        status = prism_holm(p + d->n_pairs, d->n_pairs, p + d->n_pairs, err);
+    }
+    for (size_t i = 0; status == 0 && i < d->n_pairs; i++) {
+        d->pairs[i].p_holm = p[i];
+        d->pairs[i].rank_p_holm = p[d->n_pairs + i];
+    }
+    free(p);
+    return status;
+}
+
+int prism_report_compute(const prism_store *s, prism_report_data *d, prism_error *err)
+{
+    memset(d, 0, sizeof *d);
+    for (size_t run = 0; run < s->runs; run++) {
+        d->n_complete += s->run_present[run];
+    }
+    if (d->n_complete == 0) {
+        return prism_error_set(err, "%s: no complete run to report", s->dir);
+    }
+
+    size_t pairs_per_slot = s->n_variants * (s->n_variants - 1) / 2;
+    d->n_pairs = pairs_per_slot * s->n_slots;
+    d->accuracy = calloc(s->n_variants * s->n_slots, sizeof *d->accuracy);
+    d->kept = calloc(s->n_variants * s->n_slots, sizeof *d->kept);
+    d->area = calloc(s->n_variants * s->n_tests, sizeof *d->area);
+    d->pairs = calloc(d->n_pairs > 0 ? d->n_pairs : 1, sizeof *d->pairs);
+    double *a = malloc(s->runs * sizeof *a);
+    double *b = malloc(s->runs * sizeof *b);
+    if (d->accuracy == NULL || d->kept == NULL || d->area == NULL || d->pairs == NULL ||
+        a == NULL || b == NULL) {
+        free(a);
+        free(b);
+        prism_report_data_free(d);
+        return prism_error_set(err, "out of memory for the report");
+    }
+
+    summarise_cells(s, d, a, b);
+    summarise_areas(s, d, a);
+    int status = compare_pairs(s, d, a, b, err);
+    free(a);
+    free(b);
+    if (status != 0) {
+        prism_report_data_free(d);
+    }
+    return status;
+}
+
+void prism_report_data_free(prism_report_data *d)
+{
+    free(d->accuracy);
+    free(d->kept);
+    free(d->area);
+    free(d->pairs);
+    memset(d, 0, sizeof *d);
+}
+
+/* ---- tables ---- */
+
+static const char *stars(double p)
+{
+    if (isnan(p)) {
+        return "";
+    }
+    return p < 0.001 ? "***" : p < 0.01 ? "**" : p < 0.05 ? "*" : "ns";
+}
+
+static const char *fmt2(double value, char *buf, size_t bytes)
+{
+    snprintf(buf, bytes, isnan(value) ? "n/a" : "%.2f", value);
+    return buf;
+}
+
+static const prism_pair_comparison *find_pair(const prism_report_data *d, size_t slot,
+                                              size_t a, size_t b)
+{
+    for (size_t i = 0; i < d->n_pairs; i++) {
+        const prism_pair_comparison *pc = &d->pairs[i];
+        if (pc->slot == slot && pc->a == a && pc->b == b) {
+            return pc;
+        }
+    }
+    return NULL;
+}
+
+void prism_report_print_tables(FILE *out, const prism_store *s, const prism_report_data *d)
+{
+    size_t slot = 0;
+    for (size_t t = 0; t < s->n_tests; t++) {
+        const prism_stored_test *test = &s->tests[t];
+        fprintf(out, "\n### Test %zu: %s\n\n", t + 1, test->name);
+        fprintf(out, "| level | model | n | mean acc. %% | SD | %g%% CI (t) | vs %s |\n",
+                100.0 * s->confidence, s->variants[0]);
+        fprintf(out, "|---|---|---|---|---|---|---|\n");
+        for (size_t j = 0; j < test->n_levels; j++, slot++) {
+            for (size_t v = 0; v < s->n_variants; v++) {
+                const prism_summary *c = &d->accuracy[v * s->n_slots + slot];
+                char level[40] = "";
+                if (v == 0) {
+                    snprintf(level, sizeof level,
+                             test->levels[j] == 0.0 ? "%g (clean)" : "%g", test->levels[j]);
+                }
+                char diff[96] = "";
+                const prism_pair_comparison *pc = v > 0 ? find_pair(d, slot, 0, v) : NULL;
+                if (pc != NULL && !isnan(pc->result.mean_diff)) {
+                    /* stored as first - v; shown as v - first */
+                    snprintf(diff, sizeof diff, "%+.2f [%+.2f, %+.2f] %s", -pc->result.mean_diff,
+                             -pc->result.ci_high, -pc->result.ci_low, stars(pc->p_holm));
+                }
+                char m[32];
+                char sd[32];
+                char lo[32];
+                char hi[32];
+                fprintf(out, "| %s | %s | %zu | %s | %s | [%s, %s] | %s |\n", level,
+                        s->variants[v], c->n, fmt2(c->mean, m, sizeof m),
+                        fmt2(c->sd, sd, sizeof sd), fmt2(c->ci_low, lo, sizeof lo),
+                        fmt2(c->ci_high, hi, sizeof hi), diff);
+            }
+        }
+    }
+    fprintf(out, "\nvs %s: mean difference (model - %s) in points with its %g%% interval; "
+            "%s; * p < 0.05, ** p < 0.01, *** p < 0.001 after Holm's correction over all %zu "
+            "comparisons, ns otherwise.\n", s->variants[0], s->variants[0],
+            100.0 * s->confidence,
+            strcmp(s->design, "paired") == 0 ? "paired t-test (paired design)"
+                                             : "Welch's t-test (independent design)",
+            d->n_pairs);
+}
+
+/* ---- files ---- */
+
+static void csv_value(FILE *f, double v)
+{
+    if (!isnan(v)) {
+        fprintf(f, "%.10g", v);
+    }
+}
+
+static int write_comparisons_csv(const prism_store *s, const prism_report_data *d,
+                                 prism_error *err)
+{
+    char path[4300];
+    snprintf(path, sizeof path, "%s/comparisons.csv", s->dir);
+    prism_atomic_file file;
+    if (prism_atomic_open(&file, path, err) != 0) {
+        return -1;
+    }
+    FILE *f = file.stream;
+    fprintf(f, "test,level,a,b,n,mean_diff,ci_low,ci_high,method,p,p_holm,rank_method,rank_p,"
+               "rank_p_holm,hedges_g\n");
+    for (size_t i = 0; i < d->n_pairs; i++) {
+        const prism_pair_comparison *pc = &d->pairs[i];
+        const prism_comparison *c = &pc->result;
+        size_t t;
+        size_t j;
+        prism_store_slot(s, pc->slot, &t, &j);
+        fprintf(f, "%s,%.15g,%s,%s,%zu,", s->tests[t].name, s->tests[t].levels[j],
+                s->variants[pc->a], s->variants[pc->b], c->n_a);
+        double values[] = {c->mean_diff, c->ci_low, c->ci_high};
+        for (size_t k = 0; k < 3; k++) {
+            csv_value(f, values[k]);
+            fputc(',', f);
+        }
+        fprintf(f, "%s,", c->method);
+        csv_value(f, c->p);
+        fputc(',', f);
+        csv_value(f, pc->p_holm);
+        fprintf(f, ",%s,", c->rank_method);
+        csv_value(f, c->rank_p);
+        fputc(',', f);
+        csv_value(f, pc->rank_p_holm);
+        fputc(',', f);
+        csv_value(f, c->hedges_g);
+        fputc('\n', f);
+    }
+    return prism_atomic_commit(&file, err);
+}
+
+/* plots/accuracy_<test>: one line per model with its interval band. */
+static int plot_accuracy(const prism_store *s, const prism_report_data *d, size_t t,
+                         const char *plots, prism_error *err)
+{
+    const prism_stored_test *test = &s->tests[t];
+    size_t first = first_slot_of_test(s, t);
+    size_t n = test->n_levels;
+    double *buf = malloc(3 * n * s->n_variants * sizeof *buf);
+    prism_plot_series series[PRISM_PLOT_MAX_SERIES];
+    if (buf == NULL || s->n_variants > PRISM_PLOT_MAX_SERIES) {
+        free(buf);
+        return prism_error_set(err, "plot of %s: too many models or out of memory", test->name);
+    }
+    size_t shown = 0;
+    for (size_t v = 0; v < s->n_variants; v++) {
+        double *y = buf + 3 * n * v;
+        double *lo = y + n;
+        double *hi = lo + n;
+        bool defined = true;
+        for (size_t j = 0; j < n; j++) {
+            const prism_summary *c = &d->accuracy[v * s->n_slots + first + j];
+            y[j] = c->mean;
+            lo[j] = isnan(c->ci_low) ? c->mean : c->ci_low;
+            hi[j] = isnan(c->ci_high) ? c->mean : c->ci_high;
+            defined = defined && !isnan(c->mean);
+        }
+        if (defined) {
+            series[shown++] = (prism_plot_series){s->variants[v], n, test->levels, y, lo, hi};
+        }
+    }
+
+    char title[160];
+    char x_label[160];
+    char path[4400];
+    snprintf(title, sizeof title, "%s: test accuracy against level (%g%% CI bands, n = %zu)",
+             test->name, 100.0 * s->confidence, d->n_complete);
+    snprintf(x_label, sizeof x_label, "%s level", test->name);
+    snprintf(path, sizeof path, "%s/accuracy_%s", plots, test->name);
+    prism_xy_plot plot = {{title, x_label, "test accuracy (%)", 0, 0}, series, shown};
+    int status = shown > 0 ? prism_plot_lines(&plot, path, err) : 0;
+    free(buf);
+    return status;
+}
+
+/* plots/differences_<test>: every pair's mean difference with its interval, level by level. */
+static int plot_differences(const prism_store *s, const prism_report_data *d, size_t t,
+                            const char *plots, prism_error *err)
+{
+    size_t first = first_slot_of_test(s, t);
+    size_t last = first + s->tests[t].n_levels;
+    size_t rows = 0;
+    for (size_t i = 0; i < d->n_pairs; i++) {
+        rows += d->pairs[i].slot >= first && d->pairs[i].slot < last &&
+                !isnan(d->pairs[i].result.ci_low);
+    }
+    if (rows == 0) {
+        return 0;
+    }
+    char (*labels)[96] = malloc(rows * sizeof *labels);
+    const char **label_ptrs = malloc(rows * sizeof *label_ptrs);
+    double *values = malloc(3 * rows * sizeof *values);
+    if (labels == NULL || label_ptrs == NULL || values == NULL) {
+        free(labels);
+        free(label_ptrs);
+        free(values);
+        return prism_error_set(err, "out of memory for a differences plot");
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < d->n_pairs; i++) {
+        const prism_pair_comparison *pc = &d->pairs[i];
+        if (pc->slot < first || pc->slot >= last || isnan(pc->result.ci_low)) {
+            continue;
+        }
+        size_t j = pc->slot - first;
+        snprintf(labels[k], sizeof labels[k], "%g: %s - %s", s->tests[t].levels[j],
+                 s->variants[pc->a], s->variants[pc->b]);
+        label_ptrs[k] = labels[k];
+        values[k] = pc->result.mean_diff;
+        values[rows + k] = pc->result.ci_low;
+        values[2 * rows + k] = pc->result.ci_high;
+        k++;
+    }
+
+    char title[160];
+    char path[4400];
+    snprintf(title, sizeof title, "%s: differences between models (%g%% CI)", s->tests[t].name,
+             100.0 * s->confidence);
+    snprintf(path, sizeof path, "%s/differences_%s", plots, s->tests[t].name);
+    int height = (int)(120 + 22 * rows);
+    height = height < PRISM_PLOT_MIN_SIDE_PX ? PRISM_PLOT_MIN_SIDE_PX : height;
+    height = height > PRISM_PLOT_MAX_SIDE_PX ? PRISM_PLOT_MAX_SIDE_PX : height;
+    prism_interval_plot plot = {{title, "difference in test accuracy (points)", "level: pair", 0,
+                                 height},
+                                rows, label_ptrs, values, values + rows, values + 2 * rows};
+    int status = prism_plot_intervals(&plot, path, err);
+    free(labels);
+    free(label_ptrs);
+    free(values);
+    return status;
+}
+
+static void md_summary_table(FILE *f, const prism_store *s, const prism_summary *cells,
+                             size_t columns, bool by_test, const char *unit)
+{
+    fprintf(f, "| model |");
+    for (size_t c = 0; c < columns; c++) {
+        if (by_test) {
+            fprintf(f, " %s |", s->tests[c].name);
+        } else {
+            size_t t;
+            size_t j;
+            prism_store_slot(s, c, &t, &j);
+            fprintf(f, " %s %g |", s->tests[t].name, s->tests[t].levels[j]);
+        }
+    }
+    fprintf(f, "\n|---|");
+    for (size_t c = 0; c < columns; c++) {
+        fprintf(f, "---|");
+    }
+    fprintf(f, "\n");
+    for (size_t v = 0; v < s->n_variants; v++) {
+        fprintf(f, "| %s |", s->variants[v]);
+        for (size_t c = 0; c < columns; c++) {
+            const prism_summary *x = &cells[v * columns + c];
+            if (isnan(x->mean)) {
+                fprintf(f, " n/a |");
+            } else if (isnan(x->ci_low)) {
+                fprintf(f, " %.2f%s |", x->mean, unit);
+            } else {
+                fprintf(f, " %.2f%s [%.2f, %.2f] |", x->mean, unit, x->ci_low, x->ci_high);
+            }
+        }
+        fprintf(f, "\n");
+    }
+}
+
+static int write_report_md(const prism_store *s, const prism_report_data *d, bool plotted,
+                           prism_error *err)
+{
+    char path[4300];
+    snprintf(path, sizeof path, "%s/report.md", s->dir);
+    prism_atomic_file file;
+    if (prism_atomic_open(&file, path, err) != 0) {
+        return -1;
+    }
+    FILE *f = file.stream;
+    fprintf(f, "# prism report\n\n");
+    if (!s->complete) {
+        fprintf(f, "**Incomplete experiment**: the run was interrupted; %zu of %zu runs "
+                "finished and everything below uses those only.\n\n", d->n_complete, s->runs);
+    }
+    fprintf(f, "## Design\n\n");
+    fprintf(f, "- dataset: %s\n- models:", s->dataset);
+    for (size_t v = 0; v < s->n_variants; v++) {
+        fprintf(f, " %s (`%s`)%s", s->variants[v], s->networks[v],
+                v + 1 < s->n_variants ? "," : "\n");
+    }
+    fprintf(f, "- runs: %zu complete of %zu; masks per model and level: %zu\n", d->n_complete,
+            s->runs, s->masks);
+    fprintf(f, "- design: **%s** (%s)\n", s->design,
+            strcmp(s->design, "paired") == 0
+                ? "within a run every model starts from the same initial weights where shapes "
+                  "allow, sees the same data order and the same masks; comparisons are paired"
+                : "every model has its own initial weights and data order; the models of a run "
+                  "share its masks; comparisons treat the groups as independent");
+    fprintf(f, "- stress site: %s\n", s->site);
+    fprintf(f, "- statistics: mean, sample SD (n - 1), Student-t %g%% interval of the mean; "
+            "comparisons: %s with a rank test beside it, Hedges' g, Holm's correction over "
+            "all %zu comparisons\n\n", 100.0 * s->confidence,
+            strcmp(s->design, "paired") == 0 ? "paired t-test, Wilcoxon signed-rank"
+                                             : "Welch's t-test, Mann-Whitney U",
+            d->n_pairs);
+
+    fprintf(f, "## Accuracy under stress\n");
+    prism_report_print_tables(f, s, d);
+
+    fprintf(f, "\n## Accuracy kept, %% of the same run's clean accuracy\n\n");
+    md_summary_table(f, s, d->kept, s->n_slots, false, "");
+    fprintf(f, "\n## Area under the degradation curve (mean accuracy %% over each test's "
+               "levels, trapezoid rule)\n\n");
+    md_summary_table(f, s, d->area, s->n_tests, true, "");
+
+    if (plotted) {
+        fprintf(f, "\n## Plots\n\n");
+        for (size_t t = 0; t < s->n_tests; t++) {
+            fprintf(f, "![accuracy under %s](plots/accuracy_%s.png)\n\n", s->tests[t].name,
+                    s->tests[t].name);
+            if (s->n_variants > 1) {
+                fprintf(f, "![differences under %s](plots/differences_%s.png)\n\n",
+                        s->tests[t].name, s->tests[t].name);
+            }
+        }
+    }
+    fprintf(f, "\n## Files\n\n- `runs.csv`: every run's accuracy\n- `summary.csv`, "
+               "`summary.json`: the summaries, the configuration, the dataset's SHA-256 sums "
+               "and the build\n- `comparisons.csv`: every pairwise comparison\n");
+    return prism_atomic_commit(&file, err);
+}
+
+int prism_report_write(const prism_store *s, const prism_report_data *d, prism_error *err)
+{
+    if (write_comparisons_csv(s, d, err) != 0) {
+        return -1;
+    }
+    char plots[4300];
+    snprintf(plots, sizeof plots, "%s/plots", s->dir);
+    if (prism_make_dirs(plots, err) != 0) {
+        return -1;
+    }
+    for (size_t t = 0; t < s->n_tests; t++) {
+        if (plot_accuracy(s, d, t, plots, err) != 0) {
+            return -1;
+        }
+        if (s->n_variants > 1 && plot_differences(s, d, t, plots, err) != 0) {
+            return -1;
+        }
+    }
+    return write_report_md(s, d, true, err);
+}
+
+int prism_report_rebuild(const char *dir, FILE *out, prism_error *err)
+{
+    prism_store store;
+    if (prism_store_load(dir, &store, err) != 0) {
+        return -1;
+    }
+    prism_report_data data;
+    if (prism_report_compute(&store, &data, err) != 0) {
+        prism_store_free(&store);
+        return -1;
+    }
+    int status = prism_report_write(&store, &data, err);
+    if (status == 0 && out != NULL) {
+        prism_report_print_tables(out, &store, &data);
+    }
+    prism_report_data_free(&data);
+    prism_store_free(&store);
+    return status;
+}
