@@ -491,7 +491,9 @@ static void test_invalid_levels_rejected(void **state)
 static void test_names_round_trip(void **state)
 {
     (void)state;
-    static const char *const names[PRISM_TEST_COUNT] = {"lobotomy", "spike", "noise"};
+    static const char *const names[PRISM_TEST_COUNT] = {
+        "lobotomy", "spike", "noise", "dropout", "additive_noise", "stuck_at",
+        "lobotomy_targeted", "spike_targeted"};
     for (int k = 0; k < PRISM_TEST_COUNT; k++) {
         prism_test_kind parsed = PRISM_TEST_COUNT;
         prism_error err = {{0}};

@@ -6,12 +6,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "data/idx.h"
-#include "model/layers.h"
+#include "experiment/evaluate.h"
 #include "train/train.h"
-
-/* Test images are pushed through the network this many at a time. */
-enum { EVAL_CHUNK_ROWS = 1000 };
 
 static double now_seconds(void)
 {
@@ -27,9 +23,13 @@ int prism_results_create(prism_results *results, const prism_experiment_config *
     results->runs = config->runs;
     results->n_variants = config->n_variants;
     results->n_slots = prism_config_slot_count(config);
+    results->n_masks = config->masks;
+    if (config->masks < 1) {
+        return prism_error_set(err, "masks: expected at least 1, found 0");
+    }
 
     size_t models = config->runs * config->n_variants;
-    results->accuracy_pct = calloc(models * results->n_slots, sizeof(double));
+    results->accuracy_pct = calloc(models * results->n_slots * results->n_masks, sizeof(double));
     results->final_loss = calloc(models, sizeof(double));
     results->model_done = calloc(models, sizeof(bool));
     if (results->accuracy_pct == NULL || results->final_loss == NULL ||
@@ -46,6 +46,26 @@ void prism_results_destroy(prism_results *results)
     free(results->final_loss);
     free(results->model_done);
     memset(results, 0, sizeof *results);
+}
+
+double prism_results_run_mean(const prism_results *results, size_t run, size_t variant,
+                              size_t slot)
+{
+    const double *acc = prism_results_accuracy(results, run, variant, slot);
+    double sum = 0.0;
+    for (size_t m = 0; m < results->n_masks; m++) {
+        sum += acc[m];
+    }
+    return sum / (double)results->n_masks;
+}
+
+void prism_results_count_labels(prism_results *results, const prism_split *test)
+{
+    memset(results->test_class_counts, 0, sizeof results->test_class_counts);
+    for (size_t i = 0; i < test->count; i++) {
+        results->test_class_counts[test->labels[i]]++;
+    }
+    results->test_count = test->count;
 }
 
 bool prism_results_run_complete(const prism_results *results, size_t run)
@@ -93,13 +113,6 @@ static uint64_t shape_key(const prism_net_spec *spec)
     return h;
 }
 
-static uint64_t level_key(double level)
-{
-    uint64_t bits;
-    memcpy(&bits, &level, sizeof bits);
-    return bits;
-}
-
 /* Shared state of one experiment's workers. */
 typedef struct run_state {
     const prism_experiment_config *config;
@@ -129,127 +142,6 @@ static void on_epoch(void *context, size_t epoch, double mean_loss)
         state->hooks->on_progress(state->hooks->context, done, state->epochs_total);
         pthread_mutex_unlock(&state->lock);
     }
-}
-
-/* Counts correct predictions of the logits in ws for rows [start, start + n) of the test set. */
-static size_t count_correct(const prism_net_workspace *ws, const uint8_t *labels, size_t n,
-                            size_t classes, int *predicted)
-{
-    prism_argmax_rows(ws->logits, n, classes, predicted);
-    size_t correct = 0;
-    for (size_t i = 0; i < n; i++) {
-        correct += predicted[i] == (int)labels[i];
-    }
-    return correct;
-}
-
-/* Scratch memory for evaluating one model. */
-typedef struct evaluator {
-    prism_net_workspace ws;
-    float *x;        /* [EVAL_CHUNK_ROWS][784] */
-    float *at_site;  /* [test count][site width] */
-    float *mask;     /* [site width] */
-    int *predicted;  /* [EVAL_CHUNK_ROWS] */
-    uint32_t *index; /* [EVAL_CHUNK_ROWS] */
-    uint8_t *labels; /* [EVAL_CHUNK_ROWS] */
-} evaluator;
-
-static void evaluator_destroy(evaluator *e)
-{
-    prism_net_workspace_destroy(&e->ws);
-    free(e->x);
-    free(e->at_site);
-    free(e->mask);
-    free(e->predicted);
-    free(e->index);
-    free(e->labels);
-}
-
-static int evaluator_create(evaluator *e, const prism_net_spec *spec, size_t width,
-                            size_t test_count, prism_error *err)
-{
-    *e = (evaluator){0};
-    if (prism_net_workspace_create(&e->ws, spec, EVAL_CHUNK_ROWS, err) != 0) {
-        return -1;
-    }
-    e->x = malloc((size_t)EVAL_CHUNK_ROWS * spec->inputs * sizeof *e->x);
-    e->at_site = malloc(test_count * width * sizeof *e->at_site);
-    e->mask = malloc(width * sizeof *e->mask);
-    e->predicted = malloc(EVAL_CHUNK_ROWS * sizeof *e->predicted);
-    e->index = malloc(EVAL_CHUNK_ROWS * sizeof *e->index);
-    e->labels = malloc(EVAL_CHUNK_ROWS);
-    if (e->x == NULL || e->at_site == NULL || e->mask == NULL || e->predicted == NULL ||
-        e->index == NULL || e->labels == NULL) {
-        evaluator_destroy(e);
-        return prism_error_set(err, "out of memory for evaluation buffers");
-    }
-    return 0;
-}
-
-/* The mask acts at the site, so everything before it is computed once per model and reused for
- * every test and level. */
-static void compute_site_tensor(const prism_net *net, evaluator *e, const prism_split *test,
-                                const prism_site *site, size_t width)
-{
-    for (size_t start = 0; start < test->count; start += EVAL_CHUNK_ROWS) {
-        size_t rows = test->count - start < EVAL_CHUNK_ROWS ? test->count - start
-                                                            : EVAL_CHUNK_ROWS;
-        for (size_t i = 0; i < rows; i++) {
-            e->index[i] = (uint32_t)(start + i);
-        }
-        prism_gather_batch(test, e->index, rows, e->x, e->labels);
-        prism_net_forward_to_site(net, &e->ws, e->x, rows, site, e->at_site + start * width);
-    }
-}
-
-static double accuracy_with_mask(const prism_net *net, evaluator *e, const prism_split *test,
-                                 const prism_site *site, size_t width, const float *mask)
-{
-    size_t correct = 0;
-    for (size_t start = 0; start < test->count; start += EVAL_CHUNK_ROWS) {
-        size_t rows = test->count - start < EVAL_CHUNK_ROWS ? test->count - start
-                                                            : EVAL_CHUNK_ROWS;
-        prism_net_forward_from_site(net, &e->ws, e->at_site + start * width, rows, site, mask);
-        correct += count_correct(&e->ws, test->labels + start, rows, net->spec.classes,
-                                 e->predicted);
-    }
-    return 100.0 * (double)correct / (double)test->count;
-}
-
-static int evaluate_model(const prism_experiment_config *config, const prism_net *net,
-                          const prism_split *test, size_t run, double *accuracy_row,
-                          prism_error *err)
-{
-    const prism_site *site = &config->site;
-    size_t width = net->spec.hidden[site->layer].width;
-    evaluator e;
-    if (evaluator_create(&e, &net->spec, width, test->count, err) != 0) {
-        return -1;
-    }
-    compute_site_tensor(net, &e, test, site, width);
-
-    size_t slot = 0;
-    for (size_t t = 0; t < config->n_tests; t++) {
-        const prism_test_plan *plan = &config->tests[t];
-        for (size_t j = 0; j < plan->n_levels; j++, slot++) {
-            double level = plan->levels[j];
-            const float *mask = NULL;
-            if (level != 0.0) {
-                /* Keyed by run, test and level only: every variant of a run sees this mask. */
-                prism_rng rng;
-                uint64_t coords[3] = {run, (uint64_t)plan->kind, level_key(level)};
-                prism_rng_open(&rng, config->seed, PRISM_RNG_MASK, coords, 3);
-                if (prism_mask_build(plan->kind, level, width, &rng, e.mask, err) != 0) {
-                    evaluator_destroy(&e);
-                    return -1;
-                }
-                mask = e.mask;
-            }
-            accuracy_row[slot] = accuracy_with_mask(net, &e, test, site, width, mask);
-        }
-    }
-    evaluator_destroy(&e);
-    return 0;
 }
 
 static int run_model(run_state *state, size_t run, size_t variant, prism_error *err)
@@ -283,7 +175,7 @@ static int run_model(run_state *state, size_t run, size_t variant, prism_error *
     double trained_at = now_seconds();
 
     double *row = prism_results_accuracy(results, run, variant, 0);
-    int status = evaluate_model(config, &net, &state->dataset->test, run, row, err);
+    int status = prism_evaluate_model(config, &net, &state->dataset->test, run, row, err);
     double evaluated_at = now_seconds();
     prism_net_destroy(&net);
     if (status != 0) {
@@ -340,6 +232,7 @@ int prism_experiment_run_model(const prism_experiment_config *config,
                                const prism_run_hooks *hooks, prism_results *results,
                                prism_error *err)
 {
+    prism_results_count_labels(results, &dataset->test);
     run_state state = {.config = config, .dataset = dataset, .hooks = hooks,
                        .results = results, .epochs_total = config->train.epochs};
     pthread_mutex_init(&state.lock, NULL);
@@ -354,6 +247,7 @@ int prism_experiment_run(const prism_experiment_config *config, const prism_data
     if (prism_config_check(config, err) != 0) {
         return -1;
     }
+    prism_results_count_labels(results, &dataset->test);
     size_t items = config->runs * config->n_variants;
     size_t n_threads = prism_thread_count(config->threads, items);
 

@@ -1,6 +1,7 @@
 /* Runs an experiment: trains every (run, variant) model, in parallel across threads, and
- * evaluates each on the test set under every test and level. Results are stored by their
- * coordinates, so they do not depend on the number of threads or the order of completion. */
+ * evaluates each on the test set under every test, level and mask (experiment/evaluate.h).
+ * Results are stored by their coordinates, so they do not depend on the number of threads or
+ * the order of completion. */
 #ifndef PRISM_EXPERIMENT_EXPERIMENT_H
 #define PRISM_EXPERIMENT_EXPERIMENT_H
 
@@ -11,13 +12,19 @@
 #include "data/dataset.h"
 #include "experiment/config.h"
 
+/* Per-class counts of the test labels are kept so that reports can state accuracy ceilings. */
+#define PRISM_RESULTS_MAX_CLASSES 256
+
 typedef struct prism_results {
     size_t runs;
     size_t n_variants;
     size_t n_slots;
-    double *accuracy_pct; /* [run][variant][slot], percent of test images right */
+    size_t n_masks;       /* masks per (test, level) and model: config->masks */
+    double *accuracy_pct; /* [run][variant][slot][mask], percent of test images right */
     double *final_loss;   /* [run][variant], mean batch loss of the last epoch */
     bool *model_done;     /* [run][variant] */
+    size_t test_count;    /* test images evaluated */
+    size_t test_class_counts[PRISM_RESULTS_MAX_CLASSES]; /* test images per label */
     double train_seconds; /* summed over models (CPU-side work, not wall time) */
     double eval_seconds;
     double wall_seconds;
@@ -37,11 +44,19 @@ int prism_results_create(prism_results *results, const prism_experiment_config *
                          prism_error *err);
 void prism_results_destroy(prism_results *results);
 
+/* The n_masks accuracies of one run, variant and slot, mask by mask. */
 static inline double *prism_results_accuracy(const prism_results *r, size_t run, size_t variant,
                                              size_t slot)
 {
-    return &r->accuracy_pct[(run * r->n_variants + variant) * r->n_slots + slot];
+    return &r->accuracy_pct[((run * r->n_variants + variant) * r->n_slots + slot) * r->n_masks];
 }
+
+/* The run's value for a slot: the mean of its n_masks accuracies. */
+double prism_results_run_mean(const prism_results *results, size_t run, size_t variant,
+                              size_t slot);
+
+/* Counts the test labels into results (done by prism_experiment_run and _run_model). */
+void prism_results_count_labels(prism_results *results, const prism_split *test);
 
 /* True when every variant of the run finished. */
 bool prism_results_run_complete(const prism_results *results, size_t run);
