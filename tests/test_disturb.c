@@ -619,9 +619,9 @@ static void test_masks_per_level(void **state)
     double one[13];
     double three[13 * 3];
     config.masks = 1;
-    assert_int_equal(prism_evaluate_model(&config, &net, &split, 4, one, &err), 0);
+    assert_int_equal(prism_evaluate_model(&config, &net, &split, 4, one, NULL, &err), 0);
     config.masks = 3;
-    assert_int_equal(prism_evaluate_model(&config, &net, &split, 4, three, &err), 0);
+    assert_int_equal(prism_evaluate_model(&config, &net, &split, 4, three, NULL, &err), 0);
     for (size_t s = 0; s < slots; s++) {
         if (three[s * 3] != one[s]) {
             fail_msg("slot %zu: mask 1 of 3 gives %.17g, a single mask %.17g", s, three[s * 3],

@@ -1,10 +1,12 @@
 #include "experiment/evaluate.h"
 
+#include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "model/layers.h"
+#include "stats/mechanism.h"
 #include "stress/disturb.h"
 #include "train/train.h"
 
@@ -42,6 +44,12 @@ typedef struct evaluator {
     float *mask;    /* [width] */
     int *predicted; /* [EVAL_CHUNK_ROWS] */
     prism_disturbance disturbance;
+    /* Optional per-image bookkeeping for the report: where the current evaluation counts
+     * flipped predictions and per-class hits (NULL: not counted). */
+    int *clean_predicted;     /* [rows], set by the first clean pass */
+    float *activity;          /* [rows][width]: clean post-activation output of the site layer */
+    uint32_t *count_flipped;  /* -> one counter */
+    uint32_t *count_classes;  /* -> [classes] counters */
 } evaluator;
 
 static void evaluator_destroy(evaluator *e)
@@ -52,6 +60,8 @@ static void evaluator_destroy(evaluator *e)
     free(e->chunk);
     free(e->mask);
     free(e->predicted);
+    free(e->clean_predicted);
+    free(e->activity);
     *e = (evaluator){0};
 }
 
@@ -114,12 +124,20 @@ static int compute_site_tensor(evaluator *e, const prism_split *test, prism_erro
 
 /* ---- Accuracy under one disturbance ---- */
 
-static size_t count_correct(evaluator *e, const uint8_t *labels, size_t n)
+/* Rows [start, start + n) of the test set have their logits in e->ws. */
+static size_t count_correct(evaluator *e, const uint8_t *labels, size_t n, size_t start)
 {
     prism_argmax_rows(e->ws.logits, n, e->net->spec.classes, e->predicted);
     size_t correct = 0;
     for (size_t i = 0; i < n; i++) {
-        correct += e->predicted[i] == (int)labels[i];
+        bool right = e->predicted[i] == (int)labels[i];
+        correct += right;
+        if (e->count_classes != NULL && right) {
+            e->count_classes[labels[i]]++;
+        }
+        if (e->count_flipped != NULL && e->clean_predicted != NULL) {
+            *e->count_flipped += e->predicted[i] != e->clean_predicted[start + i];
+        }
     }
     return correct;
 }
@@ -132,7 +150,7 @@ static double accuracy_with_mask(evaluator *e, const float *mask)
         size_t rows = e->rows - start < EVAL_CHUNK_ROWS ? e->rows - start : EVAL_CHUNK_ROWS;
         prism_net_forward_from_site(e->net, &e->ws, e->at_site + start * e->width, rows,
                                     e->site, mask);
-        correct += count_correct(e, e->labels + start, rows);
+        correct += count_correct(e, e->labels + start, rows, start);
     }
     return 100.0 * (double)correct / (double)e->rows;
 }
@@ -151,7 +169,7 @@ static double accuracy_disturbed(evaluator *e)
         size_t rows = e->rows - start < EVAL_CHUNK_ROWS ? e->rows - start : EVAL_CHUNK_ROWS;
         prism_disturbance_apply(d, e->at_site + start * e->width, rows, e->chunk);
         prism_net_forward_from_site(e->net, &e->ws, e->chunk, rows, e->site, NULL);
-        correct += count_correct(e, e->labels + start, rows);
+        correct += count_correct(e, e->labels + start, rows, start);
     }
     return 100.0 * (double)correct / (double)e->rows;
 }
@@ -234,16 +252,48 @@ static void fill(double *acc, size_t n, double value)
     }
 }
 
-/* Fills acc[masks] for one (test, level). */
+/* Points the evaluator's counters at one (slot, mask) of details, zeroed; or at nothing. */
+static void count_into(evaluator *e, prism_model_details *details, size_t cell)
+{
+    if (details == NULL) {
+        e->count_flipped = NULL;
+        e->count_classes = NULL;
+        return;
+    }
+    e->count_flipped = &details->flipped[cell];
+    e->count_classes = &details->class_correct[cell * details->classes];
+    *e->count_flipped = 0;
+    memset(e->count_classes, 0, details->classes * sizeof *e->count_classes);
+}
+
+/* Copies the counts of `from` to cells from + 1 .. from + n - 1 (evaluations that stand for
+ * every mask index). */
+static void copy_counts(prism_model_details *details, size_t from, size_t n)
+{
+    if (details == NULL) {
+        return;
+    }
+    for (size_t m = 1; m < n; m++) {
+        details->flipped[from + m] = details->flipped[from];
+        memcpy(&details->class_correct[(from + m) * details->classes],
+               &details->class_correct[from * details->classes],
+               details->classes * sizeof *details->class_correct);
+    }
+}
+
+/* Fills acc[masks] (and the slot's counts) for one (test, level). */
 static int evaluate_slot(evaluator *e, const prism_experiment_config *config, size_t run,
                          prism_test_kind kind, double level, model_facts *facts, double *acc,
-                         prism_error *err)
+                         prism_model_details *details, size_t first_cell, prism_error *err)
 {
+    count_into(e, NULL, 0);
     if (prepare_facts(e, kind, level, facts, err) != 0) {
         return -1;
     }
     if (prism_test_level_is_clean(kind, level)) {
-        fill(acc, config->masks, facts->clean_pct);
+        count_into(e, details, first_cell);
+        fill(acc, config->masks, accuracy_with_mask(e, NULL));
+        copy_counts(details, first_cell, config->masks);
         return 0;
     }
     /* Targeted tests draw nothing: one evaluation stands for every mask index. */
@@ -252,7 +302,9 @@ static int evaluate_slot(evaluator *e, const prism_experiment_config *config, si
                                     facts->ranking, NULL, err) != 0) {
             return -1;
         }
+        count_into(e, details, first_cell);
         fill(acc, config->masks, accuracy_disturbed(e));
+        copy_counts(details, first_cell, config->masks);
         return 0;
     }
     for (size_t m = 0; m < config->masks; m++) {
@@ -262,14 +314,70 @@ static int evaluate_slot(evaluator *e, const prism_experiment_config *config, si
                                     facts->ranking, &rng, err) != 0) {
             return -1;
         }
+        count_into(e, details, first_cell + m);
         acc[m] = accuracy_disturbed(e);
+    }
+    return 0;
+}
+
+/* One clean pass that keeps each image's prediction (flips are counted against it) and the
+ * site layer's post-activation activity (for the participation ratio and saturation). */
+static int clean_pass(evaluator *e, prism_error *err)
+{
+    e->clean_predicted = malloc(e->rows * sizeof *e->clean_predicted);
+    e->activity = malloc(e->rows * e->width * sizeof *e->activity);
+    if (e->clean_predicted == NULL || e->activity == NULL) {
+        return prism_error_set(err, "out of memory for the clean predictions of %zu images",
+                               e->rows);
+    }
+    for (size_t start = 0; start < e->rows; start += EVAL_CHUNK_ROWS) {
+        size_t rows = e->rows - start < EVAL_CHUNK_ROWS ? e->rows - start : EVAL_CHUNK_ROWS;
+        prism_net_forward_from_site(e->net, &e->ws, e->at_site + start * e->width, rows,
+                                    e->site, NULL);
+        prism_argmax_rows(e->ws.logits, rows, e->net->spec.classes, e->clean_predicted + start);
+        memcpy(e->activity + start * e->width,
+               prism_net_workspace_activation(&e->ws, e->site->layer),
+               rows * e->width * sizeof *e->activity);
+    }
+    return 0;
+}
+
+/* Participation ratio, saturation and importances of the site layer. */
+static int measure_mechanism(evaluator *e, model_facts *facts, prism_model_details *details,
+                             prism_error *err)
+{
+    const prism_layer_spec *layer = &e->net->spec.hidden[e->site->layer];
+    if (prism_participation_ratio(e->activity, e->rows, e->width,
+                                  &details->participation_ratio, err) != 0) {
+        return -1;
+    }
+
+    const prism_activation_info *info = prism_activation_describe(layer->act.kind);
+    details->saturated_share = NAN;
+    if (info->bounded) {
+        double margin = PRISM_SATURATION_MARGIN * (double)(info->upper - info->lower);
+        details->saturated_share = prism_saturation_share(e->activity, e->rows * e->width,
+                                                          info->lower, info->upper, margin);
+    }
+
+    details->importance_gini = NAN;
+    for (size_t i = 0; i < e->width; i++) {
+        details->importance[i] = NAN;
+    }
+    if (e->width <= PRISM_IMPORTANCE_MAX_WIDTH) {
+        if (!facts->have_clean) {
+            facts->clean_pct = accuracy_with_mask(e, NULL);
+            facts->have_clean = true;
+        }
+        importance_of(e, facts->clean_pct, details->importance);
+        details->importance_gini = prism_gini(details->importance, e->width);
     }
     return 0;
 }
 
 int prism_evaluate_model(const prism_experiment_config *config, const prism_net *net,
                          const prism_split *test, size_t run, double *accuracy,
-                         prism_error *err)
+                         prism_model_details *details, prism_error *err)
 {
     if (test->count == 0) {
         return prism_error_set(err, "evaluation: the test set is empty");
@@ -278,19 +386,22 @@ int prism_evaluate_model(const prism_experiment_config *config, const prism_net 
     if (evaluator_create(&e, net, &config->site, NULL, test->labels, test->count, err) != 0) {
         return -1;
     }
-    if (compute_site_tensor(&e, test, err) != 0) {
-        evaluator_destroy(&e);
-        return -1;
+    model_facts facts = {0};
+    int status = compute_site_tensor(&e, test, err);
+    if (status == 0 && details != NULL) {
+        status = clean_pass(&e, err);
+        if (status == 0) {
+            status = measure_mechanism(&e, &facts, details, err);
+        }
     }
 
-    model_facts facts = {0};
-    int status = 0;
     size_t slot = 0;
     for (size_t t = 0; t < config->n_tests && status == 0; t++) {
         const prism_test_plan *plan = &config->tests[t];
         for (size_t j = 0; j < plan->n_levels && status == 0; j++, slot++) {
             status = evaluate_slot(&e, config, run, plan->kind, plan->levels[j], &facts,
-                                   accuracy + slot * config->masks, err);
+                                   accuracy + slot * config->masks, details,
+                                   slot * config->masks, err);
             if (status != 0) {
                 prism_error_prefix(err, "%s level %g", prism_test_name(plan->kind),
                                    plan->levels[j]);

@@ -1,5 +1,6 @@
 #include "experiment/experiment.h"
 
+#include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,11 +30,27 @@ int prism_results_create(prism_results *results, const prism_experiment_config *
     }
 
     size_t models = config->runs * config->n_variants;
-    results->accuracy_pct = calloc(models * results->n_slots * results->n_masks, sizeof(double));
+    size_t cells = models * results->n_slots * results->n_masks;
+    results->n_classes = config->variants[0].spec.classes;
+    for (size_t v = 0; v < config->n_variants; v++) {
+        size_t width = config->variants[v].spec.hidden[config->site.layer].width;
+        results->max_site_width = width > results->max_site_width ? width
+                                                                  : results->max_site_width;
+    }
+    results->accuracy_pct = calloc(cells, sizeof(double));
     results->final_loss = calloc(models, sizeof(double));
     results->model_done = calloc(models, sizeof(bool));
+    results->flipped = calloc(cells, sizeof(uint32_t));
+    results->class_correct = calloc(cells * results->n_classes, sizeof(uint32_t));
+    results->participation = calloc(models, sizeof(double));
+    results->importance_gini = calloc(models, sizeof(double));
+    results->saturated = calloc(models, sizeof(double));
+    results->importance = calloc(models * (results->max_site_width + 1), sizeof(double));
     if (results->accuracy_pct == NULL || results->final_loss == NULL ||
-        results->model_done == NULL) {
+        results->model_done == NULL || results->flipped == NULL ||
+        results->class_correct == NULL || results->participation == NULL ||
+        results->importance_gini == NULL || results->saturated == NULL ||
+        results->importance == NULL) {
         prism_results_destroy(results);
         return prism_error_set(err, "out of memory for the results of %zu models", models);
     }
@@ -45,6 +62,12 @@ void prism_results_destroy(prism_results *results)
     free(results->accuracy_pct);
     free(results->final_loss);
     free(results->model_done);
+    free(results->flipped);
+    free(results->class_correct);
+    free(results->participation);
+    free(results->importance_gini);
+    free(results->saturated);
+    free(results->importance);
     memset(results, 0, sizeof *results);
 }
 
@@ -174,16 +197,32 @@ static int run_model(run_state *state, size_t run, size_t variant, prism_error *
     }
     double trained_at = now_seconds();
 
+    size_t model = run * config->n_variants + variant;
+    size_t first_cell = model * results->n_slots * results->n_masks;
+    size_t width_max = results->max_site_width;
+    double *importance = results->importance + model * width_max;
+    for (size_t i = 0; i < width_max; i++) {
+        importance[i] = NAN;
+    }
+    prism_model_details details = {
+        .classes = results->n_classes,
+        .flipped = results->flipped + first_cell,
+        .class_correct = results->class_correct + first_cell * results->n_classes,
+        .importance = importance,
+    };
     double *row = prism_results_accuracy(results, run, variant, 0);
-    int status = prism_evaluate_model(config, &net, &state->dataset->test, run, row, err);
+    int status = prism_evaluate_model(config, &net, &state->dataset->test, run, row, &details,
+                                      err);
     double evaluated_at = now_seconds();
     prism_net_destroy(&net);
     if (status != 0) {
         return -1;
     }
 
-    size_t model = run * config->n_variants + variant;
     results->final_loss[model] = trained.final_loss;
+    results->participation[model] = details.participation_ratio;
+    results->importance_gini[model] = details.importance_gini;
+    results->saturated[model] = details.saturated_share;
     pthread_mutex_lock(&state->lock);
     results->model_done[model] = true;
     results->train_seconds += trained_at - start;

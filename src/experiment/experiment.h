@@ -8,6 +8,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "data/dataset.h"
 #include "experiment/config.h"
@@ -22,6 +23,15 @@ typedef struct prism_results {
     size_t n_masks;       /* masks per (test, level) and model: config->masks */
     double *accuracy_pct; /* [run][variant][slot][mask], percent of test images right */
     double *final_loss;   /* [run][variant], mean batch loss of the last epoch */
+    /* What the report needs beyond accuracy (see evaluate.h): */
+    size_t n_classes;        /* classes of every model */
+    size_t max_site_width;   /* widest site layer over the variants */
+    uint32_t *flipped;       /* [run][variant][slot][mask] */
+    uint32_t *class_correct; /* [run][variant][slot][mask][class] */
+    double *participation;   /* [run][variant] */
+    double *importance_gini; /* [run][variant] */
+    double *saturated;       /* [run][variant] */
+    double *importance;      /* [run][variant][max_site_width], NaN past the variant's width */
     bool *model_done;     /* [run][variant] */
     size_t test_count;    /* test images evaluated */
     size_t test_class_counts[PRISM_RESULTS_MAX_CLASSES]; /* test images per label */

@@ -46,6 +46,8 @@ typedef struct prism_activation_info {
     float param_max;         /* inclusive max */
     bool bounded;            /* output range is finite */
     const char *range;       /* output range, e.g. "(-1, 1)" or "[0, inf)" */
+    float lower;             /* the bounds of a bounded activation (0 when unbounded) */
+    float upper;
 } prism_activation_info;
 
 const prism_activation_info *prism_activation_describe(prism_activation_kind kind);

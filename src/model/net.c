@@ -213,6 +213,11 @@ void prism_net_workspace_destroy(prism_net_workspace *ws)
     memset(ws, 0, sizeof *ws);
 }
 
+const float *prism_net_workspace_activation(const prism_net_workspace *ws, size_t layer)
+{
+    return ws->stage[STAGES_PER_LAYER * layer + 2];
+}
+
 static size_t site_position(const prism_site *site)
 {
     return STAGES_PER_LAYER * site->layer + (size_t)site->kind;

@@ -118,6 +118,9 @@ void prism_net_forward(const prism_net *net, prism_net_workspace *ws, const floa
 double prism_net_backward(const prism_net *net, prism_net_workspace *ws, const float *x,
                           const uint8_t *labels, size_t n, float *grads);
 
+/* The output of hidden layer `layer`'s activation in the last pass that reached it. */
+const float *prism_net_workspace_activation(const prism_net_workspace *ws, size_t layer);
+
 /* Runs layers up to `site` and copies the tensor there to out[n][width]. */
 void prism_net_forward_to_site(const prism_net *net, prism_net_workspace *ws, const float *x,
                                size_t n, const prism_site *site, float *out);

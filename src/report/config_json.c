@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core/build_info.h"
+#include "experiment/config_text.h"
 #include "model/kernels.h"
 
 void prism_net_spec_format(const prism_net_spec *spec, char *out, size_t out_bytes)
@@ -32,6 +33,10 @@ static cJSON *variants_to_json(const prism_experiment_config *config)
         char text[512];
         prism_net_spec_format(spec, text, sizeof text);
         cJSON_AddStringToObject(item, "network", text);
+        char layers_text[1024];
+        prism_layers_format(spec, layers_text, sizeof layers_text);
+        cJSON_AddStringToObject(item, "layers", layers_text); /* as --layers takes it */
+        cJSON_AddNumberToObject(item, "parameters", (double)prism_net_param_count(spec));
         cJSON *layers = cJSON_AddArrayToObject(item, "hidden_layers");
         for (size_t l = 0; l < spec->n_hidden; l++) {
             cJSON *layer = cJSON_CreateObject();
@@ -67,8 +72,14 @@ cJSON *prism_config_to_json(const prism_experiment_config *config)
         return NULL;
     }
     cJSON_AddStringToObject(root, "preset", config->preset);
+    if (config->source[0] != '\0') {
+        cJSON_AddStringToObject(root, "config_file", config->source);
+    } else {
+        cJSON_AddNullToObject(root, "config_file"); /* the built-in article configuration */
+    }
     cJSON_AddStringToObject(root, "dataset", config->dataset);
     cJSON_AddNumberToObject(root, "runs", (double)config->runs);
+    cJSON_AddNumberToObject(root, "masks", (double)config->masks);
     cJSON_AddNumberToObject(root, "epochs", (double)config->train.epochs);
     cJSON_AddNumberToObject(root, "batch", (double)config->train.batch);
     cJSON_AddNumberToObject(root, "lr", config->train.lr);
@@ -79,6 +90,9 @@ cJSON *prism_config_to_json(const prism_experiment_config *config)
     cJSON *site = cJSON_AddObjectToObject(root, "site");
     cJSON_AddNumberToObject(site, "layer", (double)config->site.layer + 1);
     cJSON_AddStringToObject(site, "position", prism_site_name(config->site.kind));
+    char site_text[64];
+    cJSON_AddStringToObject(site, "text", prism_site_text_format(&config->site, site_text,
+                                                                 sizeof site_text));
 
     cJSON_AddStringToObject(root, "design", prism_design_name(config->design));
     char seed[32];

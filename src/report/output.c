@@ -7,6 +7,7 @@
 
 #include "report/atomic_file.h"
 #include "report/config_json.h"
+#include "report/model_files.h"
 #include "stress/ceiling.h"
 
 /* The ceiling of every (variant, slot) cell, from the test labels the results counted. */
@@ -447,6 +448,9 @@ int prism_write_outputs(const char *dir, const prism_experiment_config *config,
     }
     snprintf(path, sizeof path, "%s/summary.csv", dir);
     if (write_summary_csv(path, config, table, err) != 0) {
+        return -1;
+    }
+    if (prism_write_model_files(dir, config, results, err) != 0) {
         return -1;
     }
     snprintf(path, sizeof path, "%s/summary.json", dir);

@@ -6,6 +6,7 @@
 
 #include "report/atomic_file.h"
 #include "report/plot.h"
+#include "report/report_sections.h"
 #include "stats/mechanism.h"
 
 /* ---- computing ---- */
@@ -429,7 +430,7 @@ static void md_summary_table(FILE *f, const prism_store *s, const prism_summary 
     }
 }
 
-static int write_report_md(const prism_store *s, const prism_report_data *d, bool plotted,
+static int write_report_md(const prism_store *s, const prism_report_data *d, const char *plots,
                            prism_error *err)
 {
     char path[4300];
@@ -475,7 +476,13 @@ static int write_report_md(const prism_store *s, const prism_report_data *d, boo
                "levels, trapezoid rule)\n\n");
     md_summary_table(f, s, d->area, s->n_tests, true, "");
 
-    if (plotted) {
+    prism_report_md_details(f, s);
+    if (prism_report_md_mechanism(f, s, plots, err) != 0) {
+        prism_atomic_abort(&file);
+        return -1;
+    }
+
+    if (plots != NULL) {
         fprintf(f, "\n## Plots\n\n");
         for (size_t t = 0; t < s->n_tests; t++) {
             fprintf(f, "![accuracy under %s](plots/accuracy_%s.png)\n\n", s->tests[t].name,
@@ -487,8 +494,10 @@ static int write_report_md(const prism_store *s, const prism_report_data *d, boo
         }
     }
     fprintf(f, "\n## Files\n\n- `runs.csv`: every run's accuracy\n- `summary.csv`, "
-               "`summary.json`: the summaries, the configuration, the dataset's SHA-256 sums "
-               "and the build\n- `comparisons.csv`: every pairwise comparison\n");
+               "`summary.json`: the summaries, the configuration, the dataset's SHA-256 sums, "
+               "the build and the timing\n- `comparisons.csv`: every pairwise comparison\n"
+               "- `mechanism.csv`, `importance.csv`: per-model mechanism measurements\n"
+               "- `details.csv`: flipped predictions and per-class accuracy per run\n");
     return prism_atomic_commit(&file, err);
 }
 
@@ -510,7 +519,7 @@ int prism_report_write(const prism_store *s, const prism_report_data *d, prism_e
             return -1;
         }
     }
-    return write_report_md(s, d, true, err);
+    return write_report_md(s, d, plots, err);
 }
 
 int prism_report_rebuild(const char *dir, FILE *out, prism_error *err)

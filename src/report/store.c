@@ -169,10 +169,10 @@ static int load_summary_json(prism_store *s, prism_error *err)
     return status;
 }
 
-static int find_name(const char *name, const char (*names)[PRISM_STORE_NAME_BYTES], size_t n)
+int prism_store_find_variant(const prism_store *s, const char *name)
 {
-    for (size_t i = 0; i < n; i++) {
-        if (strcmp(name, names[i]) == 0) {
+    for (size_t i = 0; i < s->n_variants; i++) {
+        if (strcmp(name, s->variants[i]) == 0) {
             return (int)i;
         }
     }
@@ -180,7 +180,7 @@ static int find_name(const char *name, const char (*names)[PRISM_STORE_NAME_BYTE
 }
 
 /* The slot of a test name and level; levels were printed with 15 significant digits. */
-static int find_slot(const prism_store *s, const char *test, double level)
+int prism_store_find_slot(const prism_store *s, const char *test, double level)
 {
     size_t slot = 0;
     for (size_t t = 0; t < s->n_tests; t++) {
@@ -258,8 +258,8 @@ static int load_runs_csv(prism_store *s, prism_error *err)
         bad = bad || *end != '\0' || run < 1 || run > s->runs;
         double accuracy = strtod(fields[n_fields - 1], &end);
         bad = bad || *end != '\0' || !(accuracy >= 0.0 && accuracy <= 100.0);
-        int variant = find_name(fields[2], s->variants, s->n_variants);
-        int slot = find_slot(s, fields[0], level);
+        int variant = prism_store_find_variant(s, fields[2]);
+        int slot = prism_store_find_slot(s, fields[0], level);
         if (bad || variant < 0 || slot < 0) {
             status = prism_error_set(err, "%s: line %zu: a row that does not match the "
                                      "configuration in summary.json (test '%s', level '%s', "
@@ -294,7 +294,8 @@ int prism_store_load(const char *dir, prism_store *store, prism_error *err)
         return prism_error_set(err, "%s: path too long", dir);
     }
     snprintf(store->dir, sizeof store->dir, "%s", dir);
-    if (load_summary_json(store, err) != 0 || load_runs_csv(store, err) != 0) {
+    if (load_summary_json(store, err) != 0 || load_runs_csv(store, err) != 0 ||
+        prism_store_load_model_files(store, err) != 0) {
         prism_store_free(store);
         return -1;
     }
@@ -306,9 +307,19 @@ void prism_store_free(prism_store *store)
     free(store->accuracy_pct);
     free(store->run_present);
     free(store->summary_json);
+    free(store->participation);
+    free(store->importance_gini);
+    free(store->saturated);
+    free(store->flipped_pct);
+    free(store->class_pct);
     store->accuracy_pct = NULL;
     store->run_present = NULL;
     store->summary_json = NULL;
+    store->participation = NULL;
+    store->importance_gini = NULL;
+    store->saturated = NULL;
+    store->flipped_pct = NULL;
+    store->class_pct = NULL;
 }
 
 void prism_store_slot(const prism_store *store, size_t slot, size_t *test, size_t *level)

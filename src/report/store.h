@@ -39,6 +39,17 @@ typedef struct prism_store {
     double *accuracy_pct;
     bool *run_present;        /* [run]: every variant and slot of the run was found */
     char *summary_json;       /* the whole file, for report.md's configuration section */
+
+    /* From mechanism.csv, when present: [run][variant], NaN where absent. */
+    bool has_mechanism;
+    double *participation;
+    double *importance_gini;
+    double *saturated;
+    /* From details.csv, when present: [run][variant][slot], averaged over masks. */
+    bool has_details;
+    size_t n_classes;
+    double *flipped_pct;
+    double *class_pct;        /* [run][variant][slot][class] */
 } prism_store;
 
 /* Reads DIR/summary.json and DIR/runs.csv. Messages name the file, line and field. */
@@ -50,6 +61,16 @@ static inline double *prism_store_accuracy(const prism_store *s, size_t run, siz
 {
     return &s->accuracy_pct[(run * s->n_variants + variant) * s->n_slots + slot];
 }
+
+/* Reads DIR/mechanism.csv and DIR/details.csv into store when they exist (called by
+ * prism_store_load); a file that exists but does not parse is an error. */
+int prism_store_load_model_files(prism_store *store, prism_error *err);
+
+/* Index of a variant by name, or -1. */
+int prism_store_find_variant(const prism_store *store, const char *name);
+
+/* Slot of a test name and level (levels match to 1e-12 relative), or -1. */
+int prism_store_find_slot(const prism_store *store, const char *test, double level);
 
 /* The test and level index of a slot. */
 void prism_store_slot(const prism_store *store, size_t slot, size_t *test, size_t *level);
