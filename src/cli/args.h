@@ -1,5 +1,6 @@
 /* Command-line parsing for `prism run`: every flag's value is checked in full (end pointer,
- * range), and an error names the flag, what was expected and what was found. */
+ * range), and an error names the flag, what was expected and what was found. A preset or config
+ * file is applied first and the other flags on top of it, wherever they stand on the line. */
 #ifndef PRISM_CLI_ARGS_H
 #define PRISM_CLI_ARGS_H
 
@@ -14,6 +15,7 @@ typedef struct prism_run_options {
     char out_dir[PATH_MAX]; /* empty: no files written */
     bool quiet;
     bool help;
+    bool dry_run; /* print the plan and the estimated cost; train nothing */
 } prism_run_options;
 
 /* Parses argv[first..argc) of `prism run`. Returns 0, or -1 with err naming the flag. */

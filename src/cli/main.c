@@ -3,12 +3,15 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/args.h"
 #include "cli/progress.h"
 #include "core/build_info.h"
 #include "data/dataset.h"
+#include "experiment/config_file.h"
+#include "experiment/config_text.h"
 #include "experiment/experiment.h"
 #include "model/kernels.h"
 #include "report/output.h"
@@ -34,6 +37,7 @@ static void print_main_help(FILE *out)
             "commands:\n"
             "  run                 train and stress-test; prints one table per test\n"
             "  list activations    the activation functions and their output ranges\n"
+            "  list presets        the shipped experiment presets, with a line on each\n"
             "\n"
             "options:\n"
             "  --help, -h          this text ('prism run --help' for the run options)\n"
@@ -48,17 +52,29 @@ static void print_run_help(FILE *out)
             "Runs the experiment: for each run, trains one model per activation, then measures\n"
             "test accuracy under each stress test and level (level 0 = clean baseline).\n"
             "\n"
-            "options (defaults are the article's):\n"
-            "  --preset NAME        article (the default)\n"
+            "options (defaults are the article's; a preset or config file is applied first,\n"
+            "then every other flag on top of it, wherever it stands):\n"
+            "  --preset NAME        presets/NAME.ini: article (the default, built in), hybrid,\n"
+            "                       wide, deep, fashion; see 'prism list presets'\n"
+            "  --config FILE        an INI file of your own, same format (docs/config.md)\n"
             "  --dataset NAME|DIR   mnist (default), fashion-mnist, or a folder holding the\n"
             "                       four IDX files (raw or gzip)\n"
             "  --runs N             independent repetitions (20)\n"
             "  --epochs N           training epochs per model (12)\n"
             "  --batch N            mini-batch size (512)\n"
             "  --lr X               Adam learning rate (0.003)\n"
-            "  --hidden N           hidden-layer width (10)\n"
-            "  --activations LIST   comma list, e.g. relu,tanh,gelu (the default) or\n"
-            "                       leaky_relu:0.1,gelu_tanh; see 'prism list activations'\n"
+            "  --layers SPEC        the hidden layers, input side first: comma list of\n"
+            "                       WIDTH:ACT[:PARAM][:NORM], NORM = layernorm (default),\n"
+            "                       rmsnorm or none, e.g. 128:gelu,16:tanh or\n"
+            "                       64:leaky_relu:0.1:rmsnorm; alone it defines one model\n"
+            "  --hidden N           width of a one-hidden-layer network (10)\n"
+            "  --activations LIST   one model per activation, each the network of --layers (or\n"
+            "                       of the preset) with every hidden activation replaced, e.g.\n"
+            "                       relu,tanh,gelu (the default) or leaky_relu:0.1,gelu_tanh;\n"
+            "                       see 'prism list activations'\n"
+            "  --site LAYER:POS     where the masks act: hidden layer from 1, POS = pre_norm\n"
+            "                       (default, the article's 1:pre_norm), post_norm or post_act\n"
+            "  --masks K            masks drawn per model and stressed level (1)\n"
             "  --design D           independent (default for the article: each model its own\n"
             "                       initial weights and data order) or paired (the models of\n"
             "                       a run share them)\n"
@@ -67,6 +83,8 @@ static void print_run_help(FILE *out)
             "                       depend on it\n"
             "  --out DIR            also write runs.csv, summary.csv and summary.json there\n"
             "  --quiet, -q          no progress or diagnostics on stderr\n"
+            "  --dry-run            print the plan (models, parameters, tests, site, runs,\n"
+            "                       masks) and an estimate of the time; train nothing\n"
             "\n"
             "exit status: 0 done, 1 failed while running, 2 bad input, 130 interrupted\n");
 }
@@ -83,6 +101,105 @@ static int list_activations(void)
         }
         printf("%-12s %-9s %-20s %-12s %s\n", info->name, info->bounded ? "yes" : "no",
                info->range, param, info->formula);
+    }
+    return EXIT_OK;
+}
+
+static int list_presets(void)
+{
+    prism_preset_info *presets = NULL;
+    size_t count = 0;
+    prism_error err;
+    if (prism_preset_list(prism_preset_dir(), &presets, &count, &err) != 0) {
+        fprintf(stderr, "prism list presets: %s\n", err.message);
+        return EXIT_FAILURE_RUNTIME;
+    }
+    printf("%-12s %s\n", "name", "description");
+    for (size_t i = 0; i < count; i++) {
+        printf("%-12s %s\n", presets[i].name, presets[i].description);
+    }
+    free(presets);
+    return EXIT_OK;
+}
+
+/* A duration for people: seconds, minutes or hours. */
+static const char *format_duration(double seconds, char *out, size_t out_bytes)
+{
+    if (seconds < 90.0) {
+        snprintf(out, out_bytes, "%.0f s", seconds < 1.0 ? 1.0 : seconds);
+    } else if (seconds < 90.0 * 60.0) {
+        snprintf(out, out_bytes, "%.0f min", seconds / 60.0);
+    } else {
+        snprintf(out, out_bytes, "%.1f h", seconds / 3600.0);
+    }
+    return out;
+}
+
+/* The image counts the estimate assumes: the dry run reads no data, and MNIST and
+ * Fashion-MNIST both have 60000 training and 10000 test images. */
+enum { PLAN_TRAIN_IMAGES = 60000, PLAN_TEST_IMAGES = 10000 };
+
+/* --dry-run: everything the run would do and what it would cost, without reading the data. The
+ * dataset is only located (a missing one is what a real run would stop on). */
+static int print_plan(const prism_run_options *options)
+{
+    const prism_experiment_config *c = &options->config;
+    printf("plan (--dry-run: nothing is read or trained)\n");
+    printf("%-12s %s%s%s%s\n", "preset", c->preset, c->source[0] ? " (" : " (built in",
+           c->source, ")");
+
+    prism_dataset dataset;
+    prism_error err;
+    bool found = prism_dataset_locate(c->dataset, &dataset, &err) == 0;
+    if (found) {
+        printf("%-12s %s (in %s)\n", "dataset", c->dataset, dataset.dir);
+    } else {
+        printf("%-12s %s (NOT FOUND)\n", "dataset", c->dataset);
+    }
+    printf("%-12s %zu epochs, batch %zu, Adam lr %g; %s design, seed %llu\n", "training",
+           c->train.epochs, c->train.batch, c->train.lr, prism_design_name(c->design),
+           (unsigned long long)c->seed);
+
+    char site[64];
+    prism_site_text_format(&c->site, site, sizeof site);
+    printf("%-12s %zu, stressed at site %s (hidden layer %zu, %s)\n", "models", c->n_variants,
+           site, c->site.layer + 1, prism_site_name(c->site.kind));
+    printf("  %-20s %10s %10s  %s\n", "name", "parameters", "site width", "layers");
+    for (size_t v = 0; v < c->n_variants; v++) {
+        const prism_net_spec *spec = &c->variants[v].spec;
+        char layers[1024];
+        prism_layers_format(spec, layers, sizeof layers);
+        printf("  %-20s %10zu %10zu  %s\n", c->variants[v].name, prism_net_param_count(spec),
+               spec->hidden[c->site.layer].width, layers);
+    }
+
+    printf("%-12s", "tests");
+    for (size_t t = 0; t < c->n_tests; t++) {
+        printf("%s%-17s", t > 0 ? "             " : " ", prism_test_name(c->tests[t].kind));
+        for (size_t j = 0; j < c->tests[t].n_levels; j++) {
+            printf(" %g", c->tests[t].levels[j]);
+        }
+        printf("\n");
+    }
+    printf("%-12s %zu\n", "runs", c->runs);
+    printf("%-12s %zu per model and randomly stressed (test, level)\n", "masks", c->masks);
+
+    prism_config_cost cost;
+    prism_config_estimate(c, PLAN_TRAIN_IMAGES, PLAN_TEST_IMAGES, &cost);
+    printf("%-12s %zu models (%zu runs x %zu)\n", "to train", cost.models, c->runs,
+           c->n_variants);
+    printf("%-12s %zu passes over the test set (%zu per model)\n", "evaluations",
+           cost.evaluations, cost.models > 0 ? cost.evaluations / cost.models : 0);
+    char duration[32];
+    printf("%-12s about %s on %zu thread%s (%.2g FLOPs of training + %.2g of evaluation, "
+           "assuming %d training and %d test images; see docs/config.md)\n",
+           "estimate", format_duration(cost.seconds, duration, sizeof duration), cost.threads,
+           cost.threads == 1 ? "" : "s", cost.train_flops, cost.eval_flops, PLAN_TRAIN_IMAGES,
+           PLAN_TEST_IMAGES);
+    fflush(stdout);
+    if (!found) {
+        fprintf(stderr, "prism run: --dataset: %s\n", err.message);
+        return EXIT_USAGE;
     }
     return EXIT_OK;
 }
@@ -145,6 +262,9 @@ static int command_run(int argc, char **argv)
     if (options.help) {
         print_run_help(stdout);
         return EXIT_OK;
+    }
+    if (options.dry_run) {
+        return print_plan(&options);
     }
 
     prism_dataset dataset;
@@ -225,7 +345,10 @@ int main(int argc, char **argv)
         if (argc == 3 && strcmp(argv[2], "activations") == 0) {
             return list_activations();
         }
-        fprintf(stderr, "prism list: expected 'activations'\n");
+        if (argc == 3 && strcmp(argv[2], "presets") == 0) {
+            return list_presets();
+        }
+        fprintf(stderr, "prism list: expected 'activations' or 'presets'\n");
         return EXIT_USAGE;
     }
     fprintf(stderr, "prism: unknown command '%s' (expected run or list; see 'prism --help')\n",

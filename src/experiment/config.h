@@ -18,6 +18,12 @@
 #define PRISM_MAX_LEVELS 32
 #define PRISM_MAX_RUNS 100000
 #define PRISM_VARIANT_NAME_BYTES 128
+#define PRISM_MAX_MASKS 1000
+#define PRISM_MAX_EPOCHS 100000
+#define PRISM_MAX_BATCH 60000
+#define PRISM_MAX_THREADS 1024
+#define PRISM_MIN_LR 1e-12
+#define PRISM_MAX_LR 10.0
 
 /* How the variants of one run relate. */
 typedef enum prism_design {
@@ -40,9 +46,11 @@ typedef struct prism_test_plan {
 } prism_test_plan;
 
 typedef struct prism_experiment_config {
-    char preset[64];
+    char preset[64];          /* the preset's name, or the config file's name without .ini */
+    char source[PATH_MAX];    /* the config file applied; "" for the built-in article */
     char dataset[PATH_MAX];
     size_t runs;
+    size_t masks; /* masks drawn per trained model and (test, level > 0) */
     prism_train_config train;
     size_t n_variants;
     prism_variant variants[PRISM_MAX_VARIANTS];
@@ -67,9 +75,44 @@ void prism_config_article(prism_experiment_config *config);
 int prism_config_set_activations(prism_experiment_config *config, const prism_activation *acts,
                                  size_t n, size_t width, prism_error *err);
 
+/* Replaces the variants by copies of `shape` (widths and norms), one per activation, with every
+ * hidden layer's activation set to it; each is named by its activation. */
+int prism_config_set_shape_activations(prism_experiment_config *config,
+                                       const prism_net_spec *shape, const prism_activation *acts,
+                                       size_t n, prism_error *err);
+
+/* The shape (widths and norms) that all variants share, for replacing their activations; fails
+ * naming two variants that differ. */
+int prism_config_common_shape(const prism_experiment_config *config, prism_net_spec *shape,
+                              prism_error *err);
+
+/* Checks that the site's layer exists in every variant; the message names the first variant
+ * without it. */
+int prism_config_check_site(const prism_experiment_config *config, prism_error *err);
+
 /* Cross-field checks: every level valid for its test, the site inside every variant, widths
- * that every test can use. */
+ * that every test can use, distinct variant names, masks in range. */
 int prism_config_check(const prism_experiment_config *config, prism_error *err);
+
+/* What an experiment costs, estimated from its configuration alone (no data read). FLOPs here
+ * are effective ones: multiply-adds weighted by how fast prism runs them (config.c). */
+typedef struct prism_config_cost {
+    size_t models;      /* runs x variants, each trained once */
+    size_t evaluations; /* passes over the test set: per model, one per (test, level) that
+                           draws nothing (clean, targeted) and `masks` per other one */
+    double train_flops; /* sum over models of 6 x work per image x n_train x epochs */
+    double eval_flops;  /* sum over models of 2 x n_test x (work up to the site + evaluations
+                           x work after it) */
+    size_t threads;     /* threads the run would use */
+    double seconds;     /* (train_flops + eval_flops) / (threads x calibrated rate) */
+} prism_config_cost;
+
+/* Multiply-adds of one sample's forward pass through every Linear layer of spec. */
+size_t prism_net_spec_macs(const prism_net_spec *spec);
+
+/* Estimates the cost for a dataset of n_train and n_test images; see config.c for the rate. */
+void prism_config_estimate(const prism_experiment_config *config, size_t n_train,
+                           size_t n_test, prism_config_cost *cost);
 
 /* Total (test, level) slots, and the slot's test and level. */
 size_t prism_config_slot_count(const prism_experiment_config *config);
