@@ -15,6 +15,7 @@
 #include "experiment/experiment.h"
 #include "model/kernels.h"
 #include "report/output.h"
+#include "report/report.h"
 
 enum { EXIT_OK = 0, EXIT_FAILURE_RUNTIME = 1, EXIT_USAGE = 2, EXIT_INTERRUPTED = 130 };
 
@@ -38,6 +39,8 @@ static void print_main_help(FILE *out)
             "  run                 train and stress-test; prints one table per test\n"
             "  list activations    the activation functions and their output ranges\n"
             "  list presets        the shipped experiment presets, with a line on each\n"
+            "  report DIR          rebuild comparisons, plots and report.md from the results\n"
+            "                      that 'prism run --out DIR' stored, without training\n"
             "\n"
             "options:\n"
             "  --help, -h          this text ('prism run --help' for the run options)\n"
@@ -242,13 +245,53 @@ static int report_results(const prism_run_options *options, const prism_dataset 
                                 complete, &err) != 0) {
             fprintf(stderr, "prism: %s\n", err.message);
             status = EXIT_FAILURE_RUNTIME;
+        } else if (table.complete_runs > 0 &&
+                   prism_report_rebuild(options->out_dir, NULL, &err) != 0) {
+            fprintf(stderr, "prism: report: %s\n", err.message);
+            status = EXIT_FAILURE_RUNTIME;
         } else if (!options->quiet) {
-            fprintf(stderr, "prism: wrote runs.csv, summary.csv and summary.json to %s%s\n",
+            fprintf(stderr, "prism: wrote results, comparisons, plots and report.md to %s%s\n",
                     options->out_dir, complete ? "" : " (marked incomplete)");
         }
     }
     prism_summary_table_destroy(&table);
     return status;
+}
+
+/* prism report DIR: everything derived, rebuilt from the stored results. */
+static int command_report(int argc, char **argv)
+{
+    if (argc == 3 && (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0)) {
+        printf("usage: prism report DIR\n\nRebuilds comparisons.csv, plots/ and report.md in "
+               "DIR from the runs.csv, summary.json,\nmechanism.csv and details.csv that "
+               "'prism run --out DIR' wrote, and prints the tables.\n");
+        return EXIT_OK;
+    }
+    if (argc != 3) {
+        fprintf(stderr, "prism report: expected one folder, the --out folder of a run\n");
+        return EXIT_USAGE;
+    }
+    prism_error err;
+    prism_store store;
+    if (prism_store_load(argv[2], &store, &err) != 0) {
+        fprintf(stderr, "prism report: %s\n", err.message);
+        return EXIT_USAGE;
+    }
+    prism_report_data data;
+    int status = prism_report_compute(&store, &data, &err);
+    if (status == 0) {
+        status = prism_report_write(&store, &data, &err);
+        if (status == 0) {
+            prism_report_print_tables(stdout, &store, &data);
+        }
+        prism_report_data_free(&data);
+    }
+    prism_store_free(&store);
+    if (status != 0) {
+        fprintf(stderr, "prism report: %s\n", err.message);
+        return EXIT_FAILURE_RUNTIME;
+    }
+    return EXIT_OK;
 }
 
 static int command_run(int argc, char **argv)
@@ -288,6 +331,7 @@ static int command_run(int argc, char **argv)
         prism_dataset_free(&dataset);
         return EXIT_FAILURE_RUNTIME;
     }
+    results.load_seconds = load_s;
 
     struct sigaction action = {.sa_handler = on_signal};
     sigemptyset(&action.sa_mask);
@@ -341,6 +385,9 @@ int main(int argc, char **argv)
     if (strcmp(command, "run") == 0) {
         return command_run(argc, argv);
     }
+    if (strcmp(command, "report") == 0) {
+        return command_report(argc, argv);
+    }
     if (strcmp(command, "list") == 0) {
         if (argc == 3 && strcmp(argv[2], "activations") == 0) {
             return list_activations();
@@ -351,7 +398,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "prism list: expected 'activations' or 'presets'\n");
         return EXIT_USAGE;
     }
-    fprintf(stderr, "prism: unknown command '%s' (expected run or list; see 'prism --help')\n",
+    fprintf(stderr, "prism: unknown command '%s' (expected run, report or list; see "
+            "'prism --help')\n",
             command);
     return EXIT_USAGE;
 }

@@ -38,6 +38,7 @@ typedef struct prism_results {
     double train_seconds; /* summed over models (CPU-side work, not wall time) */
     double eval_seconds;
     double wall_seconds;
+    double load_seconds;  /* reading the dataset, set by the caller that loaded it */
 } prism_results;
 
 /* Reports progress: epochs finished over all models so far, and the total. Called from worker

@@ -1,6 +1,7 @@
 #include "report/output.h"
 
 #include <cjson/cJSON.h>
+#include <sys/resource.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -406,7 +407,12 @@ static int write_summary_json(const char *path, const prism_experiment_config *c
     cJSON_AddItemToObject(root, "config", prism_config_to_json(config));
     cJSON_AddItemToObject(root, "dataset", dataset_to_json(dataset));
     cJSON *timing = cJSON_AddObjectToObject(root, "timing");
+    cJSON_AddNumberToObject(timing, "load_s", results->load_seconds);
     cJSON_AddNumberToObject(timing, "wall_s", results->wall_seconds);
+    struct rusage usage;
+    if (getrusage(RUSAGE_SELF, &usage) == 0) {
+        cJSON_AddNumberToObject(timing, "peak_rss_kb", (double)usage.ru_maxrss);
+    }
     cJSON_AddNumberToObject(timing, "train_thread_s", results->train_seconds);
     cJSON_AddNumberToObject(timing, "eval_thread_s", results->eval_seconds);
     cJSON_AddStringToObject(root, "accuracy_unit", "percent of test images");
