@@ -1,5 +1,6 @@
 #include "report/report.h"
 
+#include <cjson/cJSON.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -203,6 +204,7 @@ static const prism_pair_comparison *find_pair(const prism_report_data *d, size_t
 
 void prism_report_print_tables(FILE *out, const prism_store *s, const prism_report_data *d)
 {
+    bool ceilings = false;
     size_t slot = 0;
     for (size_t t = 0; t < s->n_tests; t++) {
         const prism_stored_test *test = &s->tests[t];
@@ -225,13 +227,17 @@ void prism_report_print_tables(FILE *out, const prism_store *s, const prism_repo
                     snprintf(diff, sizeof diff, "%+.2f [%+.2f, %+.2f] %s", -pc->result.mean_diff,
                              -pc->result.ci_high, -pc->result.ci_low, stars(pc->p_holm));
                 }
-                char m[32];
+                char m[40];
                 char sd[32];
                 char lo[32];
                 char hi[32];
+                fmt2(c->mean, m, sizeof m);
+                if (s->ceiling_pct != NULL && !isnan(s->ceiling_pct[v * s->n_slots + slot])) {
+                    strcat(m, " †");
+                    ceilings = true;
+                }
                 fprintf(out, "| %s | %s | %zu | %s | %s | [%s, %s] | %s |\n", level,
-                        s->variants[v], c->n, fmt2(c->mean, m, sizeof m),
-                        fmt2(c->sd, sd, sizeof sd), fmt2(c->ci_low, lo, sizeof lo),
+                        s->variants[v], c->n, m, fmt2(c->sd, sd, sizeof sd), fmt2(c->ci_low, lo, sizeof lo),
                         fmt2(c->ci_high, hi, sizeof hi), diff);
             }
         }
@@ -243,6 +249,23 @@ void prism_report_print_tables(FILE *out, const prism_store *s, const prism_repo
             strcmp(s->design, "paired") == 0 ? "paired t-test (paired design)"
                                              : "Welch's t-test (independent design)",
             d->n_pairs);
+    if (ceilings) {
+        fprintf(out, "\n† the network cannot do better than a ceiling here, whatever its "
+                "activation, so the row says little about the activation:\n");
+        for (size_t k = 0; k < s->n_slots; k++) {
+            for (size_t v = 0; v < s->n_variants; v++) {
+                double pct = s->ceiling_pct[v * s->n_slots + k];
+                if (!isnan(pct)) {
+                    size_t t;
+                    size_t j;
+                    prism_store_slot(s, k, &t, &j);
+                    fprintf(out, "- %s %g: at most %.2f%% possible: %s\n", s->tests[t].name,
+                            s->tests[t].levels[j], pct, s->ceiling_reason[k]);
+                    break;
+                }
+            }
+        }
+    }
 }
 
 /* ---- files ---- */
@@ -430,6 +453,81 @@ static void md_summary_table(FILE *f, const prism_store *s, const prism_summary 
     }
 }
 
+/* Where the numbers came from: the dataset's files and checksums, the build and the timing,
+ * as summary.json recorded them. */
+static void md_provenance(FILE *f, const prism_store *s)
+{
+    cJSON *root = cJSON_Parse(s->summary_json);
+    if (root == NULL) {
+        return;
+    }
+    fprintf(f, "\n## Provenance\n\n| dataset file | SHA-256 |\n|---|---|\n");
+    const cJSON *file = NULL;
+    const cJSON *dataset = cJSON_GetObjectItemCaseSensitive(root, "dataset");
+    cJSON_ArrayForEach(file, cJSON_GetObjectItemCaseSensitive(dataset, "files"))
+    {
+        const cJSON *path = cJSON_GetObjectItemCaseSensitive(file, "path");
+        const cJSON *sha = cJSON_GetObjectItemCaseSensitive(file, "sha256");
+        if (cJSON_IsString(path) && cJSON_IsString(sha)) {
+            fprintf(f, "| `%s` | `%s` |\n", path->valuestring, sha->valuestring);
+        }
+    }
+    const cJSON *build = cJSON_GetObjectItemCaseSensitive(root, "build");
+    static const char *const build_keys[] = {"prism_version", "compiler", "build_type",
+                                             "compiler_flags", "kernel_variant"};
+    fprintf(f, "\n");
+    for (size_t k = 0; k < sizeof build_keys / sizeof build_keys[0]; k++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(build, build_keys[k]);
+        if (cJSON_IsString(v)) {
+            fprintf(f, "- %s: `%s`\n", build_keys[k], v->valuestring);
+        }
+    }
+    const cJSON *timing = cJSON_GetObjectItemCaseSensitive(root, "timing");
+    const cJSON *item = NULL;
+    fprintf(f, "- timing:");
+    cJSON_ArrayForEach(item, timing)
+    {
+        if (cJSON_IsNumber(item)) {
+            fprintf(f, " %s %.4g;", item->string, item->valuedouble);
+        }
+    }
+    fprintf(f, " (thread-s: summed over models; wall_s: the experiment's wall time)\n");
+    cJSON_Delete(root);
+}
+
+/* When every model met several masks per level: how much of the spread is between trained
+ * models and how much between masks, as summary.json's variance_components hold it. */
+static void md_variance(FILE *f, const prism_store *s)
+{
+    if (s->masks < 2) {
+        return;
+    }
+    cJSON *root = cJSON_Parse(s->summary_json);
+    if (root == NULL) {
+        return;
+    }
+    fprintf(f, "\n## Training runs against masks (variance components, %zu masks per model "
+               "and level; one-way random effects; variances in squared accuracy points)\n\n"
+               "| test | level | model | between runs | between masks |\n|---|---|---|---|---|\n", s->masks);
+    const cJSON *entry = NULL;
+    cJSON_ArrayForEach(entry, cJSON_GetObjectItemCaseSensitive(root, "summary"))
+    {
+        const cJSON *vc = cJSON_GetObjectItemCaseSensitive(entry, "variance_components");
+        const cJSON *between = cJSON_GetObjectItemCaseSensitive(vc, "between_runs");
+        const cJSON *within = cJSON_GetObjectItemCaseSensitive(vc, "between_masks_within_runs");
+        const cJSON *same = cJSON_GetObjectItemCaseSensitive(vc, "masks_identical");
+        if (!cJSON_IsNumber(between) || !cJSON_IsNumber(within) || cJSON_IsTrue(same)) {
+            continue;
+        }
+        fprintf(f, "| %s | %g | %s | %.3g | %.3g |\n",
+                cJSON_GetObjectItemCaseSensitive(entry, "test")->valuestring,
+                cJSON_GetObjectItemCaseSensitive(entry, "level")->valuedouble,
+                cJSON_GetObjectItemCaseSensitive(entry, "activation")->valuestring,
+                between->valuedouble, within->valuedouble);
+    }
+    cJSON_Delete(root);
+}
+
 static int write_report_md(const prism_store *s, const prism_report_data *d, const char *plots,
                            prism_error *err)
 {
@@ -476,6 +574,7 @@ static int write_report_md(const prism_store *s, const prism_report_data *d, con
                "levels, trapezoid rule)\n\n");
     md_summary_table(f, s, d->area, s->n_tests, true, "");
 
+    md_variance(f, s);
     prism_report_md_details(f, s);
     if (prism_report_md_mechanism(f, s, plots, err) != 0) {
         prism_atomic_abort(&file);
@@ -493,6 +592,7 @@ static int write_report_md(const prism_store *s, const prism_report_data *d, con
             }
         }
     }
+    md_provenance(f, s);
     fprintf(f, "\n## Files\n\n- `runs.csv`: every run's accuracy\n- `summary.csv`, "
                "`summary.json`: the summaries, the configuration, the dataset's SHA-256 sums, "
                "the build and the timing\n- `comparisons.csv`: every pairwise comparison\n"

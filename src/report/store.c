@@ -119,6 +119,41 @@ static int load_tests(const cJSON *config, prism_store *s, const char *path, pri
     return 0;
 }
 
+/* Ceilings from the "summary" entries (absent in older files: then none). */
+static int load_ceilings(const cJSON *root, prism_store *s, const char *path, prism_error *err)
+{
+    s->ceiling_pct = malloc(s->n_variants * s->n_slots * sizeof *s->ceiling_pct);
+    if (s->ceiling_pct == NULL) {
+        return prism_error_set(err, "%s: out of memory", path);
+    }
+    for (size_t c = 0; c < s->n_variants * s->n_slots; c++) {
+        s->ceiling_pct[c] = NAN;
+    }
+    const cJSON *entry = NULL;
+    cJSON_ArrayForEach(entry, cJSON_GetObjectItemCaseSensitive(root, "summary"))
+    {
+        const cJSON *pct = cJSON_GetObjectItemCaseSensitive(entry, "ceiling_pct");
+        const cJSON *reason = cJSON_GetObjectItemCaseSensitive(entry, "ceiling_reason");
+        const cJSON *test = cJSON_GetObjectItemCaseSensitive(entry, "test");
+        const cJSON *level = cJSON_GetObjectItemCaseSensitive(entry, "level");
+        const cJSON *name = cJSON_GetObjectItemCaseSensitive(entry, "activation");
+        if (!cJSON_IsNumber(pct) || !cJSON_IsString(test) || !cJSON_IsNumber(level) ||
+            !cJSON_IsString(name)) {
+            continue;
+        }
+        int slot = prism_store_find_slot(s, test->valuestring, level->valuedouble);
+        int variant = prism_store_find_variant(s, name->valuestring);
+        if (slot >= 0 && variant >= 0) {
+            s->ceiling_pct[(size_t)variant * s->n_slots + (size_t)slot] = pct->valuedouble;
+            if (cJSON_IsString(reason)) {
+                snprintf(s->ceiling_reason[slot], sizeof s->ceiling_reason[slot], "%s",
+                         reason->valuestring);
+            }
+        }
+    }
+    return 0;
+}
+
 static int load_summary_json(prism_store *s, prism_error *err)
 {
     char path[4200];
@@ -162,7 +197,7 @@ static int load_summary_json(prism_store *s, prism_error *err)
         } else {
             s->runs = (size_t)runs;
             s->masks = (size_t)masks;
-            status = 0;
+            status = load_ceilings(root, s, path, err);
         }
     }
     cJSON_Delete(root);
@@ -307,6 +342,7 @@ void prism_store_free(prism_store *store)
     free(store->accuracy_pct);
     free(store->run_present);
     free(store->summary_json);
+    free(store->ceiling_pct);
     free(store->participation);
     free(store->importance_gini);
     free(store->saturated);
@@ -315,6 +351,7 @@ void prism_store_free(prism_store *store)
     store->accuracy_pct = NULL;
     store->run_present = NULL;
     store->summary_json = NULL;
+    store->ceiling_pct = NULL;
     store->participation = NULL;
     store->importance_gini = NULL;
     store->saturated = NULL;

@@ -39,6 +39,8 @@ typedef struct prism_store {
     double *accuracy_pct;
     bool *run_present;        /* [run]: every variant and slot of the run was found */
     char *summary_json;       /* the whole file, for report.md's configuration section */
+    double *ceiling_pct;      /* [variant][slot]: the most accuracy the cell allows, or NaN */
+    char ceiling_reason[PRISM_STORE_MAX_NAMES * PRISM_STORE_MAX_LEVELS][160]; /* [slot] */
 
     /* From mechanism.csv, when present: [run][variant], NaN where absent. */
     bool has_mechanism;
