@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# CLI test: `prism run --out` writes the report (comparisons, plots, mechanism and per-class
+# files, report.md), and `prism report DIR` rebuilds the same derived files from the stored
+# results alone; damaged or missing results are refused with a message and exit code 2.
+#
+#   usage: report.sh PRISM SCRATCH_DIR MAKE_TINY_IDX
+set -u
+
+if [ $# -ne 3 ]; then
+    echo "usage: $0 PRISM SCRATCH_DIR MAKE_TINY_IDX" >&2
+    exit 2
+fi
+PRISM=$1
+SCRATCH=$2
+MAKE_IDX=$3
+
+fail() {
+    echo "FAIL (report.sh): $*" >&2
+    exit 1
+}
+
+rm -rf "$SCRATCH"
+mkdir -p "$SCRATCH" || fail "cannot create $SCRATCH"
+DATA=$SCRATCH/data
+"$MAKE_IDX" "$DATA" 600 200 || fail "could not generate the tiny dataset"
+
+OUT=$SCRATCH/out
+"$PRISM" run --dataset "$DATA" --runs 4 --epochs 2 --batch 64 --design paired --quiet \
+    --out "$OUT" >"$SCRATCH/run.stdout" 2>"$SCRATCH/run.stderr" ||
+    fail "run failed: $(cat "$SCRATCH/run.stderr")"
+
+for f in runs.csv summary.csv summary.json comparisons.csv mechanism.csv importance.csv \
+         details.csv report.md plots/accuracy_lobotomy.png plots/accuracy_spike.svg \
+         plots/differences_noise.png plots/mechanism_participation_ratio.png; do
+    [ -s "$OUT/$f" ] || fail "$f missing or empty after prism run --out"
+done
+head -c 8 "$OUT/plots/accuracy_noise.png" | od -An -tx1 | grep -q "89 50 4e 47 0d 0a 1a 0a" ||
+    fail "accuracy_noise.png does not start with the PNG signature"
+
+header=$(head -n 1 "$OUT/comparisons.csv")
+[ "$header" = "test,level,a,b,n,mean_diff,ci_low,ci_high,method,p,p_holm,rank_method,rank_p,rank_p_holm,hedges_g" ] ||
+    fail "comparisons.csv header: $header"
+# 3 tests x 5 levels x 3 pairs of activations
+rows=$(($(wc -l <"$OUT/comparisons.csv") - 1))
+[ "$rows" -eq 45 ] || fail "comparisons.csv: expected 45 rows, found $rows"
+grep -q ",paired-t," "$OUT/comparisons.csv" || fail "paired design but no paired t-test"
+grep -q "design: \*\*paired\*\*" "$OUT/report.md" || fail "report.md does not state the design"
+grep -q "## Mechanism" "$OUT/report.md" || fail "report.md has no mechanism section"
+grep -q "SHA-256" "$OUT/report.md" || fail "report.md has no dataset checksums"
+mech_rows=$(($(wc -l <"$OUT/mechanism.csv") - 1))
+[ "$mech_rows" -eq 12 ] || fail "mechanism.csv: expected 12 models, found $mech_rows"
+
+# prism report rebuilds the derived files byte for byte from the stored results.
+cp "$OUT/comparisons.csv" "$SCRATCH/comparisons.first"
+cp "$OUT/report.md" "$SCRATCH/report.first"
+rm -rf "$OUT/comparisons.csv" "$OUT/report.md" "$OUT/plots"
+"$PRISM" report "$OUT" >"$SCRATCH/report.stdout" 2>"$SCRATCH/report.stderr" ||
+    fail "prism report failed: $(cat "$SCRATCH/report.stderr")"
+cmp -s "$OUT/comparisons.csv" "$SCRATCH/comparisons.first" ||
+    fail "prism report wrote a different comparisons.csv"
+cmp -s "$OUT/report.md" "$SCRATCH/report.first" || fail "prism report wrote a different report.md"
+[ -s "$OUT/plots/accuracy_lobotomy.png" ] || fail "prism report did not redraw the plots"
+[ "$(grep -c '^### Test' "$SCRATCH/report.stdout")" -eq 3 ] ||
+    fail "prism report did not print three tables"
+
+# Bad input: exit 2 and a message naming the problem; nothing half-written left behind.
+expect_refusal() {
+    local what=$1
+    local needle=$2
+    shift 2
+    "$PRISM" "$@" >"$SCRATCH/bad.stdout" 2>"$SCRATCH/bad.stderr"
+    local code=$?
+    [ "$code" -eq 2 ] || fail "$what: expected exit 2, got $code"
+    grep -q -- "$needle" "$SCRATCH/bad.stderr" || fail "$what: message lacks '$needle': $(cat "$SCRATCH/bad.stderr")"
+}
+expect_refusal "no folder" "expected one folder" report
+expect_refusal "missing folder" "summary.json: cannot open" report "$SCRATCH/nowhere"
+BROKEN=$SCRATCH/broken
+cp -r "$OUT" "$BROKEN"
+echo "lobotomy,0.5,swish,1,50" >>"$BROKEN/runs.csv"
+expect_refusal "unknown model in runs.csv" "runs.csv: line" report "$BROKEN"
+cp "$OUT/runs.csv" "$BROKEN/runs.csv"
+echo "{" >"$BROKEN/summary.json"
+expect_refusal "damaged summary.json" "not valid JSON" report "$BROKEN"
+ls "$BROKEN"/*.partial "$BROKEN"/plots/*.partial >/dev/null 2>&1 && fail "partial files left"
+echo "report.sh: all checks passed"
