@@ -19,10 +19,14 @@ TORCH_PACKAGES=(python3-torch python3-torchvision python3-scipy python3-numpy li
 
 MNIST_VERSION=1.2.6
 MNIST_DIR=data/mnist
-MNIST_SUMS="ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db  train-images-idx3-ubyte
+# The SHA-256 of each file as published with the dataset.
+MNIST_SUMS=$(cat <<'SUMS'
+ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db  train-images-idx3-ubyte
 65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5  train-labels-idx1-ubyte
 0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7  t10k-images-idx3-ubyte
-ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2  t10k-labels-idx1-ubyte"
+ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2  t10k-labels-idx1-ubyte
+SUMS
+)
 
 say() { printf 'setup: %s\n' "$*" >&2; }
 

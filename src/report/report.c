@@ -237,7 +237,8 @@ void prism_report_print_tables(FILE *out, const prism_store *s, const prism_repo
                     ceilings = true;
                 }
                 fprintf(out, "| %s | %s | %zu | %s | %s | [%s, %s] | %s |\n", level,
-                        s->variants[v], c->n, m, fmt2(c->sd, sd, sizeof sd), fmt2(c->ci_low, lo, sizeof lo),
+                        s->variants[v], c->n, m, fmt2(c->sd, sd, sizeof sd),
+                        fmt2(c->ci_low, lo, sizeof lo),
                         fmt2(c->ci_high, hi, sizeof hi), diff);
             }
         }
@@ -508,7 +509,9 @@ static void md_variance(FILE *f, const prism_store *s)
     }
     fprintf(f, "\n## Training runs against masks (variance components, %zu masks per model "
                "and level; one-way random effects; variances in squared accuracy points)\n\n"
-               "| test | level | model | between runs | between masks |\n|---|---|---|---|---|\n", s->masks);
+               "| test | level | model | between runs | between masks |\n"
+               "|---|---|---|---|---|\n",
+            s->masks);
     const cJSON *entry = NULL;
     cJSON_ArrayForEach(entry, cJSON_GetObjectItemCaseSensitive(root, "summary"))
     {

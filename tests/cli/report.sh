@@ -38,8 +38,9 @@ head -c 8 "$OUT/plots/accuracy_noise.png" | od -An -tx1 | grep -q "89 50 4e 47 0
     fail "accuracy_noise.png does not start with the PNG signature"
 
 header=$(head -n 1 "$OUT/comparisons.csv")
-[ "$header" = "test,level,a,b,n,mean_diff,ci_low,ci_high,method,p,p_holm,rank_method,rank_p,rank_p_holm,hedges_g" ] ||
-    fail "comparisons.csv header: $header"
+want="test,level,a,b,n,mean_diff,ci_low,ci_high,method,p,p_holm,rank_method,rank_p,"
+want+="rank_p_holm,hedges_g"
+[ "$header" = "$want" ] || fail "comparisons.csv header: $header"
 # 3 tests x 5 levels x 3 pairs of activations
 rows=$(($(wc -l <"$OUT/comparisons.csv") - 1))
 [ "$rows" -eq 45 ] || fail "comparisons.csv: expected 45 rows, found $rows"
@@ -71,7 +72,8 @@ expect_refusal() {
     "$PRISM" "$@" >"$SCRATCH/bad.stdout" 2>"$SCRATCH/bad.stderr"
     local code=$?
     [ "$code" -eq 2 ] || fail "$what: expected exit 2, got $code"
-    grep -q -- "$needle" "$SCRATCH/bad.stderr" || fail "$what: message lacks '$needle': $(cat "$SCRATCH/bad.stderr")"
+    grep -q -- "$needle" "$SCRATCH/bad.stderr" ||
+        fail "$what: message lacks '$needle': $(cat "$SCRATCH/bad.stderr")"
 }
 expect_refusal "no folder" "expected one folder" report
 expect_refusal "missing folder" "summary.json: cannot open" report "$SCRATCH/nowhere"
