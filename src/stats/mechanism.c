@@ -1,8 +1,6 @@
 #include "stats/mechanism.h"
 
 #include <gsl/gsl_cdf.h>
-#include <gsl/gsl_eigen.h>
-#include <gsl/gsl_matrix.h>
 #include <gsl/gsl_sort.h>
 #include <gsl/gsl_statistics_double.h>
 #include <math.h>
@@ -17,20 +15,16 @@ int prism_participation_ratio(const float *acts, size_t n, size_t width, double 
         return prism_error_set(err, "participation ratio: expected at least 2 rows and 1 column, "
                                "found %zu x %zu", n, width);
     }
-    gsl_matrix *cov = gsl_matrix_calloc(width, width);
-    gsl_vector *eval = gsl_vector_alloc(width);
-    gsl_eigen_symm_workspace *ws = gsl_eigen_symm_alloc(width);
     double *mean = calloc(width, sizeof *mean);
-    if (cov == NULL || eval == NULL || ws == NULL || mean == NULL) {
-        gsl_matrix_free(cov);
-        gsl_vector_free(eval);
-        gsl_eigen_symm_free(ws);
+    double *cov = calloc(width * width, sizeof *cov);
+    if (mean == NULL || cov == NULL) {
         free(mean);
+        free(cov);
         return prism_error_set(err, "participation ratio: out of memory for width %zu", width);
     }
 
-    /* Two passes: means first, then the centred cross products, so a large common offset
-     * does not swamp the covariance. */
+    /* Two passes: means first, then the centred cross products (lower triangle), so a large
+     * common offset does not swamp the covariance. */
     for (size_t i = 0; i < n; i++) {
         for (size_t j = 0; j < width; j++) {
             mean[j] += acts[i * width + j];
@@ -39,37 +33,39 @@ int prism_participation_ratio(const float *acts, size_t n, size_t width, double 
     for (size_t j = 0; j < width; j++) {
         mean[j] /= (double)n;
     }
+    double *centred = malloc(width * sizeof *centred);
+    if (centred == NULL) {
+        free(mean);
+        free(cov);
+        return prism_error_set(err, "participation ratio: out of memory for width %zu", width);
+    }
     for (size_t i = 0; i < n; i++) {
+        for (size_t j = 0; j < width; j++) {
+            centred[j] = acts[i * width + j] - mean[j];
+        }
         for (size_t a = 0; a < width; a++) {
-            double da = acts[i * width + a] - mean[a];
             for (size_t b = 0; b <= a; b++) {
-                double db = acts[i * width + b] - mean[b];
-                *gsl_matrix_ptr(cov, a, b) += da * db;
+                cov[a * width + b] += centred[a] * centred[b];
             }
         }
     }
+
+    /* The eigenvalues are not needed one by one: for a symmetric matrix their sum is the trace
+     * and the sum of their squares the squared Frobenius norm. The 1 / (n - 1) cancels. */
+    double trace = 0.0;
+    double frobenius_sq = 0.0;
     for (size_t a = 0; a < width; a++) {
-        for (size_t b = 0; b <= a; b++) {
-            double v = gsl_matrix_get(cov, a, b) / (double)(n - 1);
-            gsl_matrix_set(cov, a, b, v);
-            gsl_matrix_set(cov, b, a, v);
+        trace += cov[a * width + a];
+        frobenius_sq += cov[a * width + a] * cov[a * width + a];
+        for (size_t b = 0; b < a; b++) {
+            frobenius_sq += 2.0 * cov[a * width + b] * cov[a * width + b];
         }
     }
+    *ratio = frobenius_sq > 0.0 ? trace * trace / frobenius_sq : NAN;
 
-    gsl_eigen_symm(cov, eval, ws);
-    double sum = 0.0;
-    double sum_sq = 0.0;
-    for (size_t j = 0; j < width; j++) {
-        double lambda = fmax(gsl_vector_get(eval, j), 0.0); /* rounding can leave -1e-17 */
-        sum += lambda;
-        sum_sq += lambda * lambda;
-    }
-    *ratio = sum_sq > 0.0 ? sum * sum / sum_sq : NAN;
-
-    gsl_matrix_free(cov);
-    gsl_vector_free(eval);
-    gsl_eigen_symm_free(ws);
+    free(centred);
     free(mean);
+    free(cov);
     return 0;
 }
 

@@ -8,7 +8,8 @@
 #include "core/error.h"
 
 /* Participation ratio of activity acts[n][width] (one row per test image): with lambda the
- * eigenvalues of the columns' covariance matrix, PR = (sum lambda)^2 / sum lambda^2. It is the
+ * eigenvalues of the columns' covariance matrix C, PR = (sum lambda)^2 / sum lambda^2
+ * = trace(C)^2 / |C|_F^2. It is the
  * effective number of dimensions the activity uses: width when all directions carry equal
  * variance, 1 when one direction carries all of it. NaN when there is no variance at all. */
 int prism_participation_ratio(const float *acts, size_t n, size_t width, double *ratio,
