@@ -21,10 +21,12 @@ enum { EXIT_OK = 0, EXIT_FAILURE_RUNTIME = 1, EXIT_USAGE = 2, EXIT_INTERRUPTED =
 
 static atomic_bool stop_requested;
 
+/* The first Ctrl-C lets the models in progress finish and keeps every finished run; a second
+ * one ends the process at once. */
 static void on_signal(int signal_number)
 {
-    (void)signal_number;
     atomic_store(&stop_requested, true);
+    signal(signal_number, SIG_DFL);
 }
 
 static void print_main_help(FILE *out)
@@ -258,6 +260,16 @@ static int report_results(const prism_run_options *options, const prism_dataset 
     return status;
 }
 
+static bool all_runs_complete(const prism_results *results)
+{
+    for (size_t run = 0; run < results->runs; run++) {
+        if (!prism_results_run_complete(results, run)) {
+            return false;
+        }
+    }
+    return true;
+}
+
 /* prism report DIR: everything derived, rebuilt from the stored results. */
 static int command_report(int argc, char **argv)
 {
@@ -350,7 +362,7 @@ static int command_run(int argc, char **argv)
         fprintf(stderr, "prism run: %s\n", err.message);
         exit_code = EXIT_FAILURE_RUNTIME;
         report_results(&options, &dataset, &results, false);
-    } else if (atomic_load(&stop_requested)) {
+    } else if (atomic_load(&stop_requested) && !all_runs_complete(&results)) {
         report_results(&options, &dataset, &results, false);
         exit_code = EXIT_INTERRUPTED;
     } else {
