@@ -349,8 +349,8 @@ static int plot_accuracy(const prism_store *s, const prism_report_data *d, size_
         }
     }
 
-    char title[160];
-    char x_label[160];
+    char title[320];
+    char x_label[200];
     char path[4400];
     snprintf(title, sizeof title, "%s: test accuracy against level (%g%% CI bands, n = %zu)",
              test->name, 100.0 * s->confidence, d->n_complete);
@@ -376,7 +376,7 @@ static int plot_differences(const prism_store *s, const prism_report_data *d, si
     if (rows == 0) {
         return 0;
     }
-    char (*labels)[96] = malloc(rows * sizeof *labels);
+    char (*labels)[300] = malloc(rows * sizeof *labels);
     const char **label_ptrs = malloc(rows * sizeof *label_ptrs);
     double *values = malloc(3 * rows * sizeof *values);
     if (labels == NULL || label_ptrs == NULL || values == NULL) {
@@ -401,7 +401,7 @@ static int plot_differences(const prism_store *s, const prism_report_data *d, si
         k++;
     }
 
-    char title[160];
+    char title[320];
     char path[4400];
     snprintf(title, sizeof title, "%s: differences between models (%g%% CI)", s->tests[t].name,
              100.0 * s->confidence);

@@ -220,7 +220,7 @@ static int plot_metric(const prism_store *s, size_t metric, const char *plots, d
     }
     int status = 0;
     if (shown > 0) {
-        char title[160];
+        char title[320];
         char path[4400];
         snprintf(title, sizeof title, "%s against robustness, one point per trained model",
                  METRIC_NAMES[metric]);
