@@ -186,6 +186,12 @@ int prism_config_check(const prism_experiment_config *config, prism_error *err)
             if (prism_test_check_level(plan->kind, plan->levels[j], err) != 0) {
                 return -1;
             }
+            /* Degradation curves (plots, areas) need the levels in increasing order. */
+            if (j > 0 && !(plan->levels[j] > plan->levels[j - 1])) {
+                return prism_error_set(err, "%s levels: expected strictly increasing values, "
+                                       "found %g after %g", prism_test_name(plan->kind),
+                                       plan->levels[j], plan->levels[j - 1]);
+            }
         }
     }
     if (!(config->confidence > 0.0 && config->confidence < 1.0)) {

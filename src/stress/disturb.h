@@ -9,7 +9,7 @@
  *   P   = mean over n and i of x[n][i]^2     (the mean signal power per neuron)
  *   RMS = sqrt(P)
  *
- *   additive_noise, level L (dB, any finite number): y[n][i] = x[n][i] + sd z[n][i], with
+ *   additive_noise, level L (dB, -100 to 100): y[n][i] = x[n][i] + sd z[n][i], with
  *       sd^2 = P / 10^(L / 10), the same sd for every neuron, and z[n][i] ~ N(0, 1) drawn fresh
  *       for every image and neuron, in row-major order (image by image, neurons in order) from
  *       the test's stream. So the ratio of signal power to noise power over the layer is L dB.

@@ -3,10 +3,9 @@
 #include <math.h>
 #include <string.h>
 
-/* Valid levels of a test: [0, upper) or [0, upper] when upper is finite; any finite number
- * when negative levels are allowed. */
+/* Valid levels of a test: finite, from lower (inclusive) to upper (exclusive when upper_open). */
 typedef struct level_range {
-    bool any_sign;
+    double lower; /* inclusive */
     double upper;
     bool upper_open;
     const char *meaning;
@@ -40,14 +39,16 @@ static const prism_test_info TESTS[PRISM_TEST_COUNT] = {
 };
 
 static const level_range RANGES[PRISM_TEST_COUNT] = {
-    [PRISM_TEST_LOBOTOMY] = {false, 1.0, true, "a share in [0, 1)"},
-    [PRISM_TEST_SPIKE] = {false, 1.0, false, "an energy share in [0, 1]"},
-    [PRISM_TEST_NOISE] = {false, INFINITY, false, "a finite number >= 0"},
-    [PRISM_TEST_DROPOUT] = {false, 1.0, true, "a probability in [0, 1)"},
-    [PRISM_TEST_ADDITIVE_NOISE] = {true, INFINITY, false, "a finite number of dB"},
-    [PRISM_TEST_STUCK_AT] = {false, 1.0, true, "a share in [0, 1)"},
-    [PRISM_TEST_LOBOTOMY_TARGETED] = {false, 1.0, true, "a share in [0, 1)"},
-    [PRISM_TEST_SPIKE_TARGETED] = {false, 1.0, false, "an energy share in [0, 1]"},
+    [PRISM_TEST_LOBOTOMY] = {0.0, 1.0, true, "a share in [0, 1)"},
+    [PRISM_TEST_SPIKE] = {0.0, 1.0, false, "an energy share in [0, 1]"},
+    [PRISM_TEST_NOISE] = {0.0, INFINITY, false, "a finite number >= 0"},
+    [PRISM_TEST_DROPOUT] = {0.0, 1.0, true, "a probability in [0, 1)"},
+    /* Beyond +-100 dB the noise either vanishes in float or overflows it. */
+    [PRISM_TEST_ADDITIVE_NOISE] = {-100.0, 100.0, false,
+                                   "a signal-to-noise ratio in [-100, 100] dB"},
+    [PRISM_TEST_STUCK_AT] = {0.0, 1.0, true, "a share in [0, 1)"},
+    [PRISM_TEST_LOBOTOMY_TARGETED] = {0.0, 1.0, true, "a share in [0, 1)"},
+    [PRISM_TEST_SPIKE_TARGETED] = {0.0, 1.0, false, "an energy share in [0, 1]"},
 };
 
 const prism_test_info *prism_test_describe(prism_test_kind kind)
@@ -76,7 +77,7 @@ int prism_test_parse(const char *text, prism_test_kind *kind, prism_error *err)
 int prism_test_check_level(prism_test_kind kind, double level, prism_error *err)
 {
     const level_range *r = &RANGES[kind];
-    bool valid = isfinite(level) && (r->any_sign || level >= 0.0) &&
+    bool valid = isfinite(level) && level >= r->lower &&
                  (r->upper_open ? level < r->upper : level <= r->upper);
     if (!valid) {
         return prism_error_set(err, "%s level %g: expected %s", TESTS[kind].name, level,

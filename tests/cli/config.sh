@@ -206,6 +206,12 @@ bad_config site-missing "4: [stress] site|layer 2 does not exist" \
 bad_config twice "3: [training] lr|given twice" '[training]\nlr = 0.1\nlr = 0.2\n'
 bad_config no-layers "1: [model a]|no 'layers' key" '[model a]\n'
 bad_config masks-zero "2: [experiment] masks" '[experiment]\nmasks = 0\n'
+# Degradation curves need increasing levels; dB beyond +-100 over- or underflows float.
+printf '[test lobotomy]\nlevels = 0.9, 0.5, 0\n' >"$SCRATCH/decreasing.ini"
+expect_usage_error "--config|decreasing.ini|strictly increasing|0.5 after 0.9" \
+    run --dry-run --config "$SCRATCH/decreasing.ini"
+bad_config snr-range "2: [test additive_noise] levels|[-100, 100] dB" \
+    '[test additive_noise]\nlevels = -1000, 0\n'
 
 echo "config.sh: all checks passed"
 exit 0
