@@ -1,5 +1,7 @@
 /* prism: trains small networks that differ only in their activation, stresses a hidden layer
  * at test time, and reports how accuracy degrades. This file dispatches the subcommands. */
+#include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -15,6 +17,7 @@
 #include "experiment/experiment.h"
 #include "model/kernels.h"
 #include "report/output.h"
+#include "report/atomic_file.h"
 #include "report/report.h"
 
 enum { EXIT_OK = 0, EXIT_FAILURE_RUNTIME = 1, EXIT_USAGE = 2, EXIT_INTERRUPTED = 130 };
@@ -86,7 +89,9 @@ static void print_run_help(FILE *out)
             "  --seed N             seed of every random stream (1)\n"
             "  --threads N          worker threads, 0 = one per processor (0); results do not\n"
             "                       depend on it\n"
-            "  --out DIR            also write runs.csv, summary.csv and summary.json there\n"
+            "  --out DIR            also write the results there: runs.csv, summary.csv,\n"
+            "                       summary.json, comparisons.csv, mechanism.csv,\n"
+            "                       importance.csv, details.csv, report.md and plots/\n"
             "  --quiet, -q          no progress or diagnostics on stderr\n"
             "  --dry-run            print the plan (models, parameters, tests, site, runs,\n"
             "                       masks) and an estimate of the time; train nothing\n"
@@ -224,7 +229,7 @@ static void describe_run(const prism_run_options *options, const prism_dataset *
 
 /* Prints the tables and writes the files for whatever finished. */
 static int report_results(const prism_run_options *options, const prism_dataset *dataset,
-                          const prism_results *results, bool complete)
+                          const prism_results *results, bool complete, const char *why)
 {
     prism_error err;
     prism_summary_table table;
@@ -233,8 +238,8 @@ static int report_results(const prism_run_options *options, const prism_dataset 
         return EXIT_FAILURE_RUNTIME;
     }
     if (!complete) {
-        fprintf(stderr, "prism: interrupted: %zu of %zu runs complete; tables and files below "
-                "hold those runs only\n", table.complete_runs, results->runs);
+        fprintf(stderr, "prism: %s: %zu of %zu runs complete; the tables and files hold those "
+                "runs only\n", why, table.complete_runs, results->runs);
     }
     if (table.complete_runs > 0) {
         prism_print_tables(stdout, &options->config, &table);
@@ -251,13 +256,33 @@ static int report_results(const prism_run_options *options, const prism_dataset 
                    prism_report_rebuild(options->out_dir, NULL, &err) != 0) {
             fprintf(stderr, "prism: report: %s\n", err.message);
             status = EXIT_FAILURE_RUNTIME;
-        } else if (!options->quiet) {
+        } else if (!options->quiet && table.complete_runs > 0) {
             fprintf(stderr, "prism: wrote results, comparisons, plots and report.md to %s%s\n",
                     options->out_dir, complete ? "" : " (marked incomplete)");
+        } else if (!options->quiet) {
+            fprintf(stderr, "prism: no run finished: wrote only the configuration and empty "
+                    "result files to %s (marked incomplete)\n", options->out_dir);
         }
     }
     prism_summary_table_destroy(&table);
     return status;
+}
+
+/* Creates the folder if needed and checks that a file can be created in it. */
+static int check_out_dir(const char *dir, prism_error *err)
+{
+    if (prism_make_dirs(dir, err) != 0) {
+        return -1;
+    }
+    char probe[PATH_MAX + 32];
+    snprintf(probe, sizeof probe, "%s/.prism-write-check", dir);
+    FILE *f = fopen(probe, "w");
+    if (f == NULL) {
+        return prism_error_set(err, "%s: cannot create files there: %s", dir, strerror(errno));
+    }
+    fclose(f);
+    remove(probe);
+    return 0;
 }
 
 static bool all_runs_complete(const prism_results *results)
@@ -327,6 +352,13 @@ static int command_run(int argc, char **argv)
         fprintf(stderr, "prism run: --dataset: %s\n", err.message);
         return EXIT_USAGE;
     }
+
+    /* An output folder that cannot be written is found out now, not after the training. */
+    if (options.out_dir[0] != '\0' && check_out_dir(options.out_dir, &err) != 0) {
+        fprintf(stderr, "prism run: --out: %s\n", err.message);
+        return EXIT_USAGE;
+    }
+
     double load_start = prism_clock_s();
     if (prism_dataset_load(options.config.dataset, &dataset, &err) != 0) {
         fprintf(stderr, "prism run: %s\n", err.message);
@@ -361,12 +393,12 @@ static int command_run(int argc, char **argv)
     if (status != 0) {
         fprintf(stderr, "prism run: %s\n", err.message);
         exit_code = EXIT_FAILURE_RUNTIME;
-        report_results(&options, &dataset, &results, false);
+        report_results(&options, &dataset, &results, false, "stopped by the error above");
     } else if (atomic_load(&stop_requested) && !all_runs_complete(&results)) {
-        report_results(&options, &dataset, &results, false);
+        report_results(&options, &dataset, &results, false, "interrupted");
         exit_code = EXIT_INTERRUPTED;
     } else {
-        exit_code = report_results(&options, &dataset, &results, true);
+        exit_code = report_results(&options, &dataset, &results, true, "");
         if (!options.quiet) {
             fprintf(stderr, "prism: load %.2f s, experiment %.2f s wall\n", load_s,
                     results.wall_seconds);
@@ -401,6 +433,10 @@ int main(int argc, char **argv)
         return command_report(argc, argv);
     }
     if (strcmp(command, "list") == 0) {
+        if (argc == 3 && (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0)) {
+            printf("usage: prism list activations | prism list presets\n");
+            return EXIT_OK;
+        }
         if (argc == 3 && strcmp(argv[2], "activations") == 0) {
             return list_activations();
         }

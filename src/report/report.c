@@ -20,7 +20,7 @@ static long clean_slot(const prism_store *s, size_t slot)
     prism_store_slot(s, slot, &test, &level);
     size_t first = slot - level;
     for (size_t j = 0; j < s->tests[test].n_levels; j++) {
-        if (s->tests[test].levels[j] == 0.0) {
+        if (prism_store_level_is_clean(s, test, j)) {
             return (long)(first + j);
         }
     }
@@ -218,7 +218,8 @@ void prism_report_print_tables(FILE *out, const prism_store *s, const prism_repo
                 char level[40] = "";
                 if (v == 0) {
                     snprintf(level, sizeof level,
-                             test->levels[j] == 0.0 ? "%g (clean)" : "%g", test->levels[j]);
+                             prism_store_level_is_clean(s, t, j) ? "%g (clean)" : "%g",
+                             test->levels[j]);
                 }
                 char diff[96] = "";
                 const prism_pair_comparison *pc = v > 0 ? find_pair(d, slot, 0, v) : NULL;
@@ -245,7 +246,8 @@ void prism_report_print_tables(FILE *out, const prism_store *s, const prism_repo
     }
     fprintf(out, "\nvs %s: mean difference (model - %s) in points with its %g%% interval; "
             "%s; * p < 0.05, ** p < 0.01, *** p < 0.001 after Holm's correction over all %zu "
-            "comparisons, ns otherwise.\n", s->variants[0], s->variants[0],
+            "comparisons, ns otherwise (the intervals are not adjusted, so one that excludes 0 can "
+            "still be ns).\n", s->variants[0], s->variants[0],
             100.0 * s->confidence,
             strcmp(s->design, "paired") == 0 ? "paired t-test (paired design)"
                                              : "Welch's t-test (independent design)",
@@ -362,20 +364,43 @@ static int plot_accuracy(const prism_store *s, const prism_report_data *d, size_
     return status;
 }
 
-/* plots/differences_<test>: every pair's mean difference with its interval, level by level. */
+/* PLplot scales its text with the page, so a taller page does not fit many more rows: a
+ * differences plot keeps to DIFF_MAX_ROWS rows of DIFF_ROW_PX pixels. */
+enum { DIFF_ROW_PX = 22, DIFF_MARGIN_PX = 120, DIFF_MAX_ROWS = 40 };
+
+static bool pair_shown(const prism_pair_comparison *pc, size_t first, size_t last,
+                       bool only_first_model)
+{
+    return pc->slot >= first && pc->slot < last && !isnan(pc->result.ci_low) &&
+           (!only_first_model || pc->a == 0);
+}
+
+/* plots/differences_<test>: each pair's mean difference (later model minus earlier, as in the
+ * tables) with its interval, level by level. With many models only the differences from the
+ * first model are drawn; with more than even those fit, the plot is left out (false). */
 static int plot_differences(const prism_store *s, const prism_report_data *d, size_t t,
-                            const char *plots, prism_error *err)
+                            const char *plots, bool *drawn, prism_error *err)
 {
     size_t first = first_slot_of_test(s, t);
     size_t last = first + s->tests[t].n_levels;
+    size_t max_rows = DIFF_MAX_ROWS;
+    bool only_first_model = false;
     size_t rows = 0;
-    for (size_t i = 0; i < d->n_pairs; i++) {
-        rows += d->pairs[i].slot >= first && d->pairs[i].slot < last &&
-                !isnan(d->pairs[i].result.ci_low);
+    for (int attempt = 0; attempt < 2; attempt++) {
+        only_first_model = attempt == 1;
+        rows = 0;
+        for (size_t i = 0; i < d->n_pairs; i++) {
+            rows += pair_shown(&d->pairs[i], first, last, only_first_model);
+        }
+        if (rows <= max_rows) {
+            break;
+        }
     }
-    if (rows == 0) {
+    *drawn = rows > 0 && rows <= max_rows;
+    if (!*drawn) {
         return 0;
     }
+
     char (*labels)[300] = malloc(rows * sizeof *labels);
     const char **label_ptrs = malloc(rows * sizeof *label_ptrs);
     double *values = malloc(3 * rows * sizeof *values);
@@ -388,16 +413,16 @@ static int plot_differences(const prism_store *s, const prism_report_data *d, si
     size_t k = 0;
     for (size_t i = 0; i < d->n_pairs; i++) {
         const prism_pair_comparison *pc = &d->pairs[i];
-        if (pc->slot < first || pc->slot >= last || isnan(pc->result.ci_low)) {
+        if (!pair_shown(pc, first, last, only_first_model)) {
             continue;
         }
         size_t j = pc->slot - first;
         snprintf(labels[k], sizeof labels[k], "%g: %s - %s", s->tests[t].levels[j],
-                 s->variants[pc->a], s->variants[pc->b]);
+                 s->variants[pc->b], s->variants[pc->a]);
         label_ptrs[k] = labels[k];
-        values[k] = pc->result.mean_diff;
-        values[rows + k] = pc->result.ci_low;
-        values[2 * rows + k] = pc->result.ci_high;
+        values[k] = -pc->result.mean_diff;
+        values[rows + k] = -pc->result.ci_high;
+        values[2 * rows + k] = -pc->result.ci_low;
         k++;
     }
 
@@ -406,9 +431,8 @@ static int plot_differences(const prism_store *s, const prism_report_data *d, si
     snprintf(title, sizeof title, "%s: differences between models (%g%% CI)", s->tests[t].name,
              100.0 * s->confidence);
     snprintf(path, sizeof path, "%s/differences_%s", plots, s->tests[t].name);
-    int height = (int)(120 + 22 * rows);
+    int height = (int)(DIFF_MARGIN_PX + DIFF_ROW_PX * rows);
     height = height < PRISM_PLOT_MIN_SIDE_PX ? PRISM_PLOT_MIN_SIDE_PX : height;
-    height = height > PRISM_PLOT_MAX_SIDE_PX ? PRISM_PLOT_MAX_SIDE_PX : height;
     prism_interval_plot plot = {{title, "difference in test accuracy (points)", "level: pair", 0,
                                  height},
                                 rows, label_ptrs, values, values + rows, values + 2 * rows};
@@ -532,7 +556,7 @@ static void md_variance(FILE *f, const prism_store *s)
 }
 
 static int write_report_md(const prism_store *s, const prism_report_data *d, const char *plots,
-                           prism_error *err)
+                           const bool *differences_drawn, prism_error *err)
 {
     char path[4300];
     snprintf(path, sizeof path, "%s/report.md", s->dir);
@@ -562,10 +586,11 @@ static int write_report_md(const prism_store *s, const prism_report_data *d, con
                   "share its masks; comparisons treat the groups as independent");
     fprintf(f, "- stress site: %s\n", s->site);
     fprintf(f, "- statistics: mean, sample SD (n - 1), Student-t %g%% interval of the mean; "
-            "comparisons: %s with a rank test beside it, Hedges' g, Holm's correction over "
+            "comparisons: %s, Hedges' g, Holm's correction over "
             "all %zu comparisons\n\n", 100.0 * s->confidence,
-            strcmp(s->design, "paired") == 0 ? "paired t-test, Wilcoxon signed-rank"
-                                             : "Welch's t-test, Mann-Whitney U",
+            strcmp(s->design, "paired") == 0
+                ? "paired t-test with the Wilcoxon signed-rank test beside it"
+                : "Welch's t-test with the Mann-Whitney U test beside it",
             d->n_pairs);
 
     fprintf(f, "## Accuracy under stress\n");
@@ -589,9 +614,12 @@ static int write_report_md(const prism_store *s, const prism_report_data *d, con
         for (size_t t = 0; t < s->n_tests; t++) {
             fprintf(f, "![accuracy under %s](plots/accuracy_%s.png)\n\n", s->tests[t].name,
                     s->tests[t].name);
-            if (s->n_variants > 1) {
+            if (differences_drawn[t]) {
                 fprintf(f, "![differences under %s](plots/differences_%s.png)\n\n",
                         s->tests[t].name, s->tests[t].name);
+            } else if (s->n_variants > 1) {
+                fprintf(f, "(Too many models to draw every difference under %s; "
+                           "comparisons.csv holds them.)\n\n", s->tests[t].name);
             }
         }
     }
@@ -614,15 +642,18 @@ int prism_report_write(const prism_store *s, const prism_report_data *d, prism_e
     if (prism_make_dirs(plots, err) != 0) {
         return -1;
     }
+    bool differences_drawn[PRISM_STORE_MAX_NAMES] = {false};
     for (size_t t = 0; t < s->n_tests; t++) {
         if (plot_accuracy(s, d, t, plots, err) != 0) {
             return -1;
         }
-        if (s->n_variants > 1 && plot_differences(s, d, t, plots, err) != 0) {
+        bool drawn = false;
+        if (s->n_variants > 1 && plot_differences(s, d, t, plots, &drawn, err) != 0) {
             return -1;
         }
+        differences_drawn[t] = drawn;
     }
-    return write_report_md(s, d, plots, err);
+    return write_report_md(s, d, plots, differences_drawn, err);
 }
 
 int prism_report_rebuild(const char *dir, FILE *out, prism_error *err)

@@ -51,7 +51,7 @@ static double class_drop_of(const prism_store *s, size_t run, size_t variant, si
     prism_store_slot(s, slot, &test, &level);
     size_t first = slot - level;
     for (size_t j = 0; j < s->tests[test].n_levels; j++) {
-        if (s->tests[test].levels[j] == 0.0) {
+        if (prism_store_level_is_clean(s, test, j)) {
             size_t row = (run * s->n_variants + variant) * s->n_slots;
             return s->class_pct[(row + first + j) * s->n_classes + k] -
                    s->class_pct[(row + slot) * s->n_classes + k];
@@ -84,7 +84,7 @@ void prism_report_md_details(FILE *f, const prism_store *s)
         size_t t;
         size_t j;
         prism_store_slot(s, slot, &t, &j);
-        if (s->tests[t].levels[j] == 0.0) {
+        if (prism_store_level_is_clean(s, t, j)) {
             continue;
         }
         fprintf(f, "| %s | %g |", s->tests[t].name, s->tests[t].levels[j]);
@@ -113,7 +113,7 @@ void prism_report_md_details(FILE *f, const prism_store *s)
             first += s->tests[u].n_levels;
         }
         for (size_t j = 0; j < s->tests[t].n_levels; j++) {
-            if (s->tests[t].levels[j] == 0.0) {
+            if (prism_store_level_is_clean(s, t, j)) {
                 continue;
             }
             for (size_t v = 0; v < s->n_variants; v++) {

@@ -1,5 +1,7 @@
 #include "report/store.h"
 
+#include "stress/test.h"
+
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <math.h>
@@ -256,11 +258,14 @@ static int load_runs_csv(prism_store *s, prism_error *err)
     size_t cells = s->runs * s->n_variants * s->n_slots;
     double *sums = calloc(cells, sizeof *sums);
     size_t *counts = calloc(cells, sizeof *counts);
+    bool *seen = calloc(cells * s->masks, sizeof *seen);
     s->accuracy_pct = malloc(cells * sizeof *s->accuracy_pct);
     s->run_present = calloc(s->runs, sizeof *s->run_present);
-    if (sums == NULL || counts == NULL || s->accuracy_pct == NULL || s->run_present == NULL) {
+    if (sums == NULL || counts == NULL || seen == NULL || s->accuracy_pct == NULL ||
+        s->run_present == NULL) {
         free(sums);
         free(counts);
+        free(seen);
         fclose(f);
         return prism_error_set(err, "%s: out of memory for %zu cells", path, cells);
     }
@@ -287,12 +292,26 @@ static int load_runs_csv(prism_store *s, prism_error *err)
             break;
         }
         char *end = NULL;
+        double accuracy = strtod(fields[n_fields - 1], &end);
+        if (*end != '\0' || !(accuracy >= 0.0 && accuracy <= 100.0)) {
+            status = prism_error_set(err, "%s: line %zu: accuracy: expected a percentage in "
+                                     "[0, 100], found '%s'", path, line_no,
+                                     fields[n_fields - 1]);
+            break;
+        }
+        unsigned long mask = 1;
+        if (has_mask) {
+            mask = strtoul(fields[4], &end, 10);
+            if (*end != '\0' || mask < 1 || mask > s->masks) {
+                status = prism_error_set(err, "%s: line %zu: mask: expected 1..%zu, found '%s'",
+                                         path, line_no, s->masks, fields[4]);
+                break;
+            }
+        }
         double level = strtod(fields[1], &end);
         bool bad = *end != '\0';
         unsigned long run = strtoul(fields[3], &end, 10);
         bad = bad || *end != '\0' || run < 1 || run > s->runs;
-        double accuracy = strtod(fields[n_fields - 1], &end);
-        bad = bad || *end != '\0' || !(accuracy >= 0.0 && accuracy <= 100.0);
         int variant = prism_store_find_variant(s, fields[2]);
         int slot = prism_store_find_slot(s, fields[0], level);
         if (bad || variant < 0 || slot < 0) {
@@ -303,6 +322,14 @@ static int load_runs_csv(prism_store *s, prism_error *err)
             break;
         }
         size_t cell = ((run - 1) * s->n_variants + (size_t)variant) * s->n_slots + (size_t)slot;
+        size_t seen_at = cell * s->masks + (mask - 1);
+        if (seen[seen_at]) {
+            status = prism_error_set(err, "%s: line %zu: a second row for test '%s', level '%s', "
+                                     "activation '%s', run %lu, mask %lu", path, line_no,
+                                     fields[0], fields[1], fields[2], run, mask);
+            break;
+        }
+        seen[seen_at] = true;
         sums[cell] += accuracy;
         counts[cell]++;
     }
@@ -312,13 +339,16 @@ static int load_runs_csv(prism_store *s, prism_error *err)
         bool present = true;
         for (size_t c = 0; c < s->n_variants * s->n_slots; c++) {
             size_t cell = run * s->n_variants * s->n_slots + c;
-            present = present && counts[cell] > 0;
+            /* A run counts only with every mask of every cell: a partial run would bias the
+             * mean over masks. */
+            present = present && counts[cell] == s->masks;
             s->accuracy_pct[cell] = counts[cell] > 0 ? sums[cell] / (double)counts[cell] : NAN;
         }
         s->run_present[run] = present;
     }
     free(sums);
     free(counts);
+    free(seen);
     return status;
 }
 
@@ -357,6 +387,16 @@ void prism_store_free(prism_store *store)
     store->saturated = NULL;
     store->flipped_pct = NULL;
     store->class_pct = NULL;
+}
+
+bool prism_store_level_is_clean(const prism_store *store, size_t t, size_t j)
+{
+    prism_test_kind kind;
+    double level = store->tests[t].levels[j];
+    if (prism_test_parse(store->tests[t].name, &kind, NULL) != 0) {
+        return level == 0.0;
+    }
+    return prism_test_level_is_clean(kind, level);
 }
 
 void prism_store_slot(const prism_store *store, size_t slot, size_t *test, size_t *level)

@@ -40,7 +40,7 @@ typedef struct prism_store {
     bool *run_present;        /* [run]: every variant and slot of the run was found */
     char *summary_json;       /* the whole file, for report.md's configuration section */
     double *ceiling_pct;      /* [variant][slot]: the most accuracy the cell allows, or NaN */
-    char ceiling_reason[PRISM_STORE_MAX_NAMES * PRISM_STORE_MAX_LEVELS][160]; /* [slot] */
+    char ceiling_reason[PRISM_STORE_MAX_NAMES * PRISM_STORE_MAX_LEVELS][320]; /* [slot] */
 
     /* From mechanism.csv, when present: [run][variant], NaN where absent. */
     bool has_mechanism;
@@ -73,6 +73,10 @@ int prism_store_find_variant(const prism_store *store, const char *name);
 
 /* Slot of a test name and level (levels match to 1e-12 relative), or -1. */
 int prism_store_find_slot(const prism_store *store, const char *test, double level);
+
+/* True when level j of test t is its clean baseline (level 0 of every test but
+ * additive_noise, whose 0 dB is a strong disturbance). */
+bool prism_store_level_is_clean(const prism_store *store, size_t t, size_t j);
 
 /* The test and level index of a slot. */
 void prism_store_slot(const prism_store *store, size_t slot, size_t *test, size_t *level);

@@ -11,9 +11,11 @@ int prism_participation_ratio(const float *acts, size_t n, size_t width, double 
                               prism_error *err)
 {
     *ratio = NAN;
-    if (n < 2 || width < 1) {
-        return prism_error_set(err, "participation ratio: expected at least 2 rows and 1 column, "
-                               "found %zu x %zu", n, width);
+    if (n < 2) {
+        return 0; /* no covariance from one image: undefined, not an error */
+    }
+    if (width < 1) {
+        return prism_error_set(err, "participation ratio: expected at least 1 column");
     }
     double *mean = calloc(width, sizeof *mean);
     double *cov = calloc(width * width, sizeof *cov);

@@ -11,7 +11,8 @@
  * eigenvalues of the columns' covariance matrix C, PR = (sum lambda)^2 / sum lambda^2
  * = trace(C)^2 / |C|_F^2. It is the
  * effective number of dimensions the activity uses: width when all directions carry equal
- * variance, 1 when one direction carries all of it. NaN when there is no variance at all. */
+ * variance, 1 when one direction carries all of it. NaN when there is no variance at all or
+ * fewer than 2 rows. */
 int prism_participation_ratio(const float *acts, size_t n, size_t width, double *ratio,
                               prism_error *err);
 
