@@ -621,10 +621,12 @@ static int read_file(const char *path, char **text, size_t *text_bytes, prism_er
     }
     size_t got = fread(buf, 1, PRISM_CONFIG_FILE_MAX_BYTES + 1, file);
     bool read_error = ferror(file) != 0;
+    int read_errno = errno;
     fclose(file);
     if (read_error) {
         free(buf);
-        return prism_error_set(err, "%s: read failed", path);
+        return prism_error_set(err, "%s: cannot read it as a config file: %s", path,
+                               strerror(read_errno));
     }
     if (got > PRISM_CONFIG_FILE_MAX_BYTES) {
         free(buf);

@@ -1,6 +1,7 @@
 #include "report/report.h"
 
 #include <cjson/cJSON.h>
+#include <dirent.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -632,6 +633,33 @@ static int write_report_md(const prism_store *s, const prism_report_data *d, con
     return prism_atomic_commit(&file, err);
 }
 
+/* Removes the plots an earlier report left in the folder, so that none of another
+ * configuration's tests survives beside this one's. */
+static void remove_old_plots(const char *plots)
+{
+    static const char *const prefixes[] = {"accuracy_", "differences_", "mechanism_"};
+    DIR *dir = opendir(plots);
+    if (dir == NULL) {
+        return;
+    }
+    struct dirent *entry;
+    while ((entry = readdir(dir)) != NULL) {
+        const char *name = entry->d_name;
+        size_t len = strlen(name);
+        bool image = len > 4 && (strcmp(name + len - 4, ".png") == 0 ||
+                                 strcmp(name + len - 4, ".svg") == 0);
+        for (size_t p = 0; image && p < sizeof prefixes / sizeof prefixes[0]; p++) {
+            if (strncmp(name, prefixes[p], strlen(prefixes[p])) == 0) {
+                char path[4400];
+                snprintf(path, sizeof path, "%s/%s", plots, name);
+                remove(path);
+                break;
+            }
+        }
+    }
+    closedir(dir);
+}
+
 int prism_report_write(const prism_store *s, const prism_report_data *d, prism_error *err)
 {
     if (write_comparisons_csv(s, d, err) != 0) {
@@ -642,6 +670,7 @@ int prism_report_write(const prism_store *s, const prism_report_data *d, prism_e
     if (prism_make_dirs(plots, err) != 0) {
         return -1;
     }
+    remove_old_plots(plots);
     bool differences_drawn[PRISM_STORE_MAX_NAMES] = {false};
     for (size_t t = 0; t < s->n_tests; t++) {
         if (plot_accuracy(s, d, t, plots, err) != 0) {

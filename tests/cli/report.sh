@@ -55,12 +55,15 @@ mech_rows=$(($(wc -l <"$OUT/mechanism.csv") - 1))
 cp "$OUT/comparisons.csv" "$SCRATCH/comparisons.first"
 cp "$OUT/report.md" "$SCRATCH/report.first"
 rm -rf "$OUT/comparisons.csv" "$OUT/report.md" "$OUT/plots"
+mkdir -p "$OUT/plots"
+echo stale >"$OUT/plots/accuracy_dropout.png" # as if an earlier configuration had a dropout test
 "$PRISM" report "$OUT" >"$SCRATCH/report.stdout" 2>"$SCRATCH/report.stderr" ||
     fail "prism report failed: $(cat "$SCRATCH/report.stderr")"
 cmp -s "$OUT/comparisons.csv" "$SCRATCH/comparisons.first" ||
     fail "prism report wrote a different comparisons.csv"
 cmp -s "$OUT/report.md" "$SCRATCH/report.first" || fail "prism report wrote a different report.md"
 [ -s "$OUT/plots/accuracy_lobotomy.png" ] || fail "prism report did not redraw the plots"
+[ -e "$OUT/plots/accuracy_dropout.png" ] && fail "a stale plot of another configuration survived"
 [ "$(grep -c '^### Test' "$SCRATCH/report.stdout")" -eq 3 ] ||
     fail "prism report did not print three tables"
 
