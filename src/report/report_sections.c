@@ -108,10 +108,7 @@ void prism_report_md_details(FILE *f, const prism_store *s)
             fprintf(f, "---|");
         }
         fprintf(f, "\n");
-        size_t first = 0;
-        for (size_t u = 0; u < t; u++) {
-            first += s->tests[u].n_levels;
-        }
+        size_t first = prism_store_first_slot(s, t);
         for (size_t j = 0; j < s->tests[t].n_levels; j++) {
             if (prism_store_level_is_clean(s, t, j)) {
                 continue;

@@ -399,6 +399,15 @@ bool prism_store_level_is_clean(const prism_store *store, size_t t, size_t j)
     return prism_test_level_is_clean(kind, level);
 }
 
+size_t prism_store_first_slot(const prism_store *store, size_t t)
+{
+    size_t slot = 0;
+    for (size_t u = 0; u < t; u++) {
+        slot += store->tests[u].n_levels;
+    }
+    return slot;
+}
+
 void prism_store_slot(const prism_store *store, size_t slot, size_t *test, size_t *level)
 {
     for (size_t t = 0; t < store->n_tests; t++) {

@@ -78,6 +78,9 @@ int prism_store_find_slot(const prism_store *store, const char *test, double lev
  * additive_noise, whose 0 dB is a strong disturbance). */
 bool prism_store_level_is_clean(const prism_store *store, size_t t, size_t j);
 
+/* The first slot of test t. */
+size_t prism_store_first_slot(const prism_store *store, size_t t);
+
 /* The test and level index of a slot. */
 void prism_store_slot(const prism_store *store, size_t slot, size_t *test, size_t *level);
 
