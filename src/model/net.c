@@ -298,6 +298,19 @@ void prism_net_forward(const prism_net *net, prism_net_workspace *ws, const floa
     run_output(net, ws, n);
 }
 
+void prism_net_forward_gathered(const prism_net *net, prism_net_workspace *ws,
+                                const uint8_t *pixels, const uint32_t *indices, size_t n,
+                                float *x)
+{
+    const prism_layer_view *v = &net->layer[0];
+    prism_kernel_gather_forward(pixels, indices, n, v->in, v->w, v->b, v->out, x, ws->stage[0]);
+    size_t last = STAGES_PER_LAYER * net->spec.n_hidden - 1;
+    if (last >= 1) {
+        run_positions(net, ws, x, n, 1, last, 0, NULL);
+    }
+    run_output(net, ws, n);
+}
+
 void prism_net_forward_to_site(const prism_net *net, prism_net_workspace *ws, const float *x,
                                size_t n, const prism_site *site, float *out)
 {

@@ -113,6 +113,14 @@ void prism_net_workspace_destroy(prism_net_workspace *ws);
 void prism_net_forward(const prism_net *net, prism_net_workspace *ws, const float *x, size_t n,
                        const prism_site *site, const float *mask);
 
+/* prism_net_forward on images taken from a byte dataset: row i is image indices[i] of pixels
+ * (net->spec.inputs bytes each), normalised into x[n][inputs] (kept for the backward pass) in
+ * the same pass as the first layer's product. The results equal gathering first and then
+ * calling prism_net_forward, bit for bit. */
+void prism_net_forward_gathered(const prism_net *net, prism_net_workspace *ws,
+                                const uint8_t *pixels, const uint32_t *indices, size_t n,
+                                float *x);
+
 /* The gradient of the mean cross-entropy of the last forward pass (no mask) w.r.t. every
  * parameter, written into grads (flat, same layout). Returns the loss. */
 double prism_net_backward(const prism_net *net, prism_net_workspace *ws, const float *x,

@@ -118,8 +118,10 @@ int prism_train(prism_net *net, const prism_split *split, const prism_train_conf
         for (size_t start = 0; start < split->count; start += config->batch) {
             size_t rows = split->count - start < config->batch ? split->count - start
                                                                : config->batch;
-            prism_gather_batch(split, t.order + start, rows, t.x, t.labels);
-            prism_net_forward(net, &t.ws, t.x, rows, NULL, NULL);
+            for (size_t i = 0; i < rows; i++) {
+                t.labels[i] = split->labels[t.order[start + i]];
+            }
+            prism_net_forward_gathered(net, &t.ws, split->pixels, t.order + start, rows, t.x);
             loss_sum += prism_net_backward(net, &t.ws, t.x, t.labels, rows, t.grads);
             prism_adam_step(&t.adam, net->params, t.grads);
             batches++;

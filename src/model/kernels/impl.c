@@ -356,20 +356,21 @@ static inline v16 bytes_to_v16(const uint8_t *bytes)
  * Newton step on the exact residual p - 255 q0 (an FMA computes it without rounding) gives the
  * correctly rounded quotient p / 255 for every byte, which tests check exhaustively; subtracting
  * 0.5 and doubling are then the same operations ToTensor + Normalize perform. */
+static inline v16 normalise16(const uint8_t *bytes)
+{
+    v16 p = bytes_to_v16(bytes);
+    v16 r = splat16(1.0f / 255.0f);
+    v16 q0 = p * r;
+    v16 residual = fma16(q0, splat16(-255.0f), p);
+    v16 q = fma16(residual, r, q0);
+    return (q - splat16(0.5f)) * splat16(2.0f);
+}
+
 void KERNEL(prism_kernel_normalise_pixels_)(const uint8_t *pixels, size_t n, float *out)
 {
-    const v16 r = splat16(1.0f / 255.0f);
-    const v16 neg255 = splat16(-255.0f);
-    const v16 half = splat16(0.5f);
-    const v16 two = splat16(2.0f);
-
     size_t i = 0;
     for (; i + LANES <= n; i += LANES) {
-        v16 p = bytes_to_v16(pixels + i);
-        v16 q0 = p * r;
-        v16 residual = fma16(q0, neg255, p);
-        v16 q = fma16(residual, r, q0);
-        store16(out + i, (q - half) * two);
+        store16(out + i, normalise16(pixels + i));
     }
     for (; i < n; i++) {
         float p = (float)pixels[i];
@@ -508,5 +509,104 @@ void KERNEL(prism_kernel_map_)(int function, const float *x, float *y, size_t n)
         v16 out = apply16(function, load16(buf));
         memcpy(buf, &out, sizeof buf);
         memcpy(y + i, buf, (n - i) * sizeof *buf);
+    }
+}
+
+/* ---- The first layer straight from shuffled images ----
+ * Images are read where they lie in the training set, normalised in registers, written to x
+ * (the backward pass needs them) and multiplied in the same pass, so that the cache misses of
+ * a shuffled batch overlap with arithmetic instead of stalling a separate copy. The sums are
+ * those of prism_kernel_linear_forward on the normalised rows, bit for bit. */
+
+enum { GATHER_AHEAD_BLOCKS = 2, LINE_BYTES = 64 };
+
+static void prefetch_rows(const uint8_t *pixels, const uint32_t *indices, size_t count,
+                          size_t d)
+{
+    for (size_t r = 0; r < count; r++) {
+        const uint8_t *row = pixels + (size_t)indices[r] * d;
+        for (size_t offset = 0; offset < d; offset += LINE_BYTES) {
+            __builtin_prefetch(row + offset);
+        }
+    }
+}
+
+/* Rows i..i+3: outputs o0..o0+4 computed while the rows are normalised into x. The rows of a
+ * later block (`ahead`, NULL for none) are requested a cache line at a time between the
+ * multiply-adds, where the requests do not stall the loop. */
+static void gather_block_4x5(const uint8_t *pixels, const uint32_t *indices,
+                             const uint32_t *ahead, size_t d, const float *w, const float *b,
+                             size_t h, float *x, float *z)
+{
+    const uint8_t *rows[FWD_ROWS];
+    for (int r = 0; r < FWD_ROWS; r++) {
+        rows[r] = pixels + (size_t)indices[r] * d;
+    }
+    v16 acc[FWD_ROWS][FWD_OUTS];
+    for (int r = 0; r < FWD_ROWS; r++) {
+        for (int o = 0; o < FWD_OUTS; o++) {
+            acc[r][o] = splat16(0.0f);
+        }
+    }
+    for (size_t k = 0; k < d; k += LANES) {
+        if (ahead != NULL && k % LINE_BYTES == 0) {
+            for (int r = 0; r < FWD_ROWS; r++) {
+                __builtin_prefetch(pixels + (size_t)ahead[r] * d + k);
+            }
+        }
+        v16 xr[FWD_ROWS];
+        for (int r = 0; r < FWD_ROWS; r++) {
+            xr[r] = normalise16(rows[r] + k);
+            store16(x + (size_t)r * d + k, xr[r]);
+        }
+        for (int o = 0; o < FWD_OUTS; o++) {
+            v16 wv = load16(w + (size_t)o * d + k);
+            for (int r = 0; r < FWD_ROWS; r++) {
+                acc[r][o] = fma16(xr[r], wv, acc[r][o]);
+            }
+        }
+    }
+    for (int r = 0; r < FWD_ROWS; r++) {
+        for (int o = 0; o < FWD_OUTS; o++) {
+            z[(size_t)r * h + (size_t)o] = reduce16(acc[r][o]) + b[o];
+        }
+    }
+}
+
+void KERNEL(prism_kernel_gather_forward_)(const uint8_t *pixels, const uint32_t *indices,
+                                          size_t n, size_t d, const float *w, const float *b,
+                                          size_t h, float *x, float *z)
+{
+    /* The fused block needs whole vectors and at least one full block of outputs. */
+    if (d % LANES != 0 || h < FWD_OUTS) {
+        for (size_t i = 0; i < n; i++) {
+            KERNEL(prism_kernel_normalise_pixels_)(pixels + (size_t)indices[i] * d, d,
+                                                   x + i * d);
+        }
+        KERNEL(prism_kernel_linear_forward_)(x, n, d, w, b, h, z);
+        return;
+    }
+
+    size_t ahead = (size_t)GATHER_AHEAD_BLOCKS * FWD_ROWS;
+    prefetch_rows(pixels, indices, n < ahead ? n : ahead, d);
+    size_t i = 0;
+    for (; i + FWD_ROWS <= n; i += FWD_ROWS) {
+        const uint32_t *later = i + ahead + FWD_ROWS <= n ? indices + i + ahead : NULL;
+        float *xr = x + i * d;
+        float *zr = z + i * h;
+        gather_block_4x5(pixels, indices + i, later, d, w, b, h, xr, zr);
+        size_t o0 = FWD_OUTS;
+        for (; o0 + FWD_OUTS <= h; o0 += FWD_OUTS) {
+            forward_block_4x5(xr, d, w, b, o0, h, zr);
+        }
+        for (; o0 < h; o0++) {
+            forward_block_4x1(xr, d, w, b, o0, h, zr);
+        }
+    }
+    for (; i < n; i++) {
+        KERNEL(prism_kernel_normalise_pixels_)(pixels + (size_t)indices[i] * d, d, x + i * d);
+        for (size_t o0 = 0; o0 < h; o0++) {
+            forward_block_1x1(x + i * d, d, w, b, o0, h, z + i * h);
+        }
     }
 }
