@@ -169,34 +169,46 @@ void prism_rmsnorm_backward(const float *dy, const float *xhat, const float *rst
 double prism_softmax_xent(const float *logits, const uint8_t *labels, size_t n, size_t classes,
                           float *dlogits)
 {
-    float shifted[PRISM_MAX_CLASSES];
+    /* Rows are taken a block at a time so that one call of the vector exp covers many rows. */
+    enum { BLOCK_VALUES = 4096 };
+    size_t block_rows = BLOCK_VALUES / classes;
+    float shifted[BLOCK_VALUES];
+    float e[BLOCK_VALUES];
     double total = 0.0;
-    for (size_t i = 0; i < n; i++) {
-        const float *z = logits + i * classes;
+    float inv_rows = 1.0f / (float)n;
 
-        /* Subtracting the row maximum makes every exponent <= 0: no overflow for huge logits. */
-        float max = z[0];
-        for (size_t c = 1; c < classes; c++) {
-            max = z[c] > max ? z[c] : max;
-        }
-        for (size_t c = 0; c < classes; c++) {
-            shifted[c] = z[c] - max;
-        }
-        float e[PRISM_MAX_CLASSES];
-        prism_kernel_map(PRISM_FN_EXP, shifted, e, classes);
-        float sum = 0.0f;
-        for (size_t c = 0; c < classes; c++) {
-            sum += e[c];
-        }
-        float log_sum = logf(sum);
-        total += (double)(log_sum - shifted[labels[i]]);
+    for (size_t first = 0; first < n; first += block_rows) {
+        size_t rows = n - first < block_rows ? n - first : block_rows;
 
-        if (dlogits != NULL) {
-            float inv_rows = 1.0f / (float)n;
+        /* Subtracting each row's maximum makes every exponent <= 0: no overflow for huge
+         * logits. */
+        for (size_t i = 0; i < rows; i++) {
+            const float *z = logits + (first + i) * classes;
+            float max = z[0];
+            for (size_t c = 1; c < classes; c++) {
+                max = z[c] > max ? z[c] : max;
+            }
             for (size_t c = 0; c < classes; c++) {
-                float p = e[c] / sum;
-                float onehot = c == labels[i] ? 1.0f : 0.0f;
-                dlogits[i * classes + c] = (p - onehot) * inv_rows;
+                shifted[i * classes + c] = z[c] - max;
+            }
+        }
+        prism_kernel_map(PRISM_FN_EXP, shifted, e, rows * classes);
+
+        for (size_t i = 0; i < rows; i++) {
+            const float *ei = e + i * classes;
+            uint8_t label = labels[first + i];
+            float sum = 0.0f;
+            for (size_t c = 0; c < classes; c++) {
+                sum += ei[c];
+            }
+            total += (double)(logf(sum) - shifted[i * classes + label]);
+
+            if (dlogits != NULL) {
+                float *d = dlogits + (first + i) * classes;
+                for (size_t c = 0; c < classes; c++) {
+                    float onehot = c == label ? 1.0f : 0.0f;
+                    d[c] = (ei[c] / sum - onehot) * inv_rows;
+                }
             }
         }
     }

@@ -15,7 +15,7 @@
 
 #define PRISM_MAX_HIDDEN_LAYERS 8
 #define PRISM_MAX_WIDTH 4096
-#define PRISM_MAX_CLASSES 1024 /* the loss keeps one row of logits on the stack */
+#define PRISM_MAX_CLASSES 1024 /* the loss keeps blocks of at least 4 rows on the stack */
 #define PRISM_NORM_EPS 1e-5f
 
 typedef enum prism_norm_kind {
