@@ -21,7 +21,9 @@ enum {
     LANES = 16,
     FWD_ROWS = 4,      /* forward block: rows x outputs accumulators */
     FWD_OUTS = 5,
-    GRAD_OUTS = 5,     /* weight-gradient block: outputs x column vectors accumulators */
+    GRAD_WIDE_OUTS = 10, /* weight-gradient blocks, outputs x column vectors of accumulators: */
+    GRAD_WIDE_VECS = 2,  /* 10 x 2 streams the rows once for 10 outputs (the article's H), */
+    GRAD_OUTS = 5,       /* 5 x 4 serves the remaining outputs in fives */
     GRAD_VECS = 4,
     GRAD_PREFETCH_ROWS = 4,
 };
@@ -224,6 +226,8 @@ void KERNEL(prism_kernel_linear_forward_)(const float *x, size_t n, size_t d, co
     }
 
 DEFINE_GRAD_BLOCK(5, 4)
+DEFINE_GRAD_BLOCK(10, 2)
+DEFINE_GRAD_BLOCK(10, 1)
 DEFINE_GRAD_BLOCK(1, 4)
 DEFINE_GRAD_BLOCK(5, 1)
 DEFINE_GRAD_BLOCK(1, 1)
@@ -288,7 +292,17 @@ void KERNEL(prism_kernel_linear_weight_grad_)(const float *x, const float *dz, s
     const size_t d_wide = d - d % wide;
     const size_t d_vec = d - d % LANES;
 
+    const size_t wide10 = (size_t)GRAD_WIDE_VECS * LANES;
     size_t o0 = 0;
+    for (; o0 + GRAD_WIDE_OUTS <= h; o0 += GRAD_WIDE_OUTS) {
+        size_t k = 0;
+        for (; k + wide10 <= d; k += wide10) {
+            grad_block_10x2(x, dz, n, d, h, o0, k, dw);
+        }
+        for (; k < d_vec; k += LANES) {
+            grad_block_10x1(x, dz, n, d, h, o0, k, dw);
+        }
+    }
     for (; o0 + GRAD_OUTS <= h; o0 += GRAD_OUTS) {
         size_t k = 0;
         for (; k < d_wide; k += wide) {
