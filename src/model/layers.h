@@ -6,7 +6,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* y[n][out] = x[n][in] . w[out][in]^T + b[out], for the small layers after the first. */
+/* The Linear layer written plainly: y[n][out] = x[n][in] . w[out][in]^T + b[out]. The network
+ * runs every Linear layer through model/kernels.h; these loops are the reference the kernels
+ * are checked against (gradient checks and tests), not a second code path. */
 void prism_linear_forward(const float *x, size_t n, size_t in, const float *w, const float *b,
                           size_t out, float *y);
 
