@@ -6,25 +6,11 @@
 #   usage: bad_data.sh PRISM SCRATCH_DIR MAKE_TINY_IDX
 set -u
 
-if [ $# -ne 3 ]; then
-    echo "usage: $0 PRISM SCRATCH_DIR MAKE_TINY_IDX" >&2
-    exit 2
-fi
-PRISM=$1
-SCRATCH=$2
-MAKE_IDX=$3
-
-fail() {
-    echo "FAIL (bad_data.sh): $*" >&2
-    exit 1
-}
-
-rm -rf "$SCRATCH"
-mkdir -p "$SCRATCH" || fail "cannot create scratch folder $SCRATCH"
-GOOD=$SCRATCH/good
+. "$(dirname "$0")/lib/common.sh"
+cli_test_start 100 50 "$@"
+GOOD=$DATA
 TRAIN_COUNT=100
 TEST_COUNT=50
-"$MAKE_IDX" "$GOOD" "$TRAIN_COUNT" "$TEST_COUNT" || fail "could not generate $GOOD"
 
 OUT=$SCRATCH/out
 ARGS=(--runs 1 --epochs 1 --batch 50 --threads 1 --quiet --out "$OUT")

@@ -8,23 +8,8 @@
 #   usage: config.sh PRISM SCRATCH_DIR MAKE_TINY_IDX
 set -u
 
-if [ $# -lt 3 ]; then
-    echo "usage: $0 PRISM SCRATCH_DIR MAKE_TINY_IDX" >&2
-    exit 2
-fi
-PRISM=$1
-SCRATCH=$2
-MAKE_IDX=$3
-
-fail() {
-    echo "FAIL (config.sh): $*" >&2
-    exit 1
-}
-
-rm -rf "$SCRATCH"
-mkdir -p "$SCRATCH" || fail "cannot create scratch folder $SCRATCH"
-DATA=$SCRATCH/data
-"$MAKE_IDX" "$DATA" 200 100 >/dev/null || fail "could not generate the tiny dataset in $DATA"
+. "$(dirname "$0")/lib/common.sh"
+cli_test_start 200 100 "$@"
 # The presets name mnist and fashion-mnist; both resolve to the tiny data through
 # PRISM_DATA_DIR, so the dry runs never depend on what this machine has installed.
 mkdir -p "$SCRATCH/datasets"

@@ -6,23 +6,8 @@
 #   usage: report.sh PRISM SCRATCH_DIR MAKE_TINY_IDX
 set -u
 
-if [ $# -ne 3 ]; then
-    echo "usage: $0 PRISM SCRATCH_DIR MAKE_TINY_IDX" >&2
-    exit 2
-fi
-PRISM=$1
-SCRATCH=$2
-MAKE_IDX=$3
-
-fail() {
-    echo "FAIL (report.sh): $*" >&2
-    exit 1
-}
-
-rm -rf "$SCRATCH"
-mkdir -p "$SCRATCH" || fail "cannot create $SCRATCH"
-DATA=$SCRATCH/data
-"$MAKE_IDX" "$DATA" 600 200 || fail "could not generate the tiny dataset"
+. "$(dirname "$0")/lib/common.sh"
+cli_test_start 600 200 "$@"
 
 OUT=$SCRATCH/out
 "$PRISM" run --dataset "$DATA" --runs 4 --epochs 2 --batch 64 --design paired --quiet \

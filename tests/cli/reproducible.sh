@@ -7,23 +7,8 @@
 #   usage: reproducible.sh PRISM SCRATCH_DIR MAKE_TINY_IDX
 set -u
 
-if [ $# -ne 3 ]; then
-    echo "usage: $0 PRISM SCRATCH_DIR MAKE_TINY_IDX" >&2
-    exit 2
-fi
-PRISM=$1
-SCRATCH=$2
-MAKE_IDX=$3
-
-fail() {
-    echo "FAIL (reproducible.sh): $*" >&2
-    exit 1
-}
-
-rm -rf "$SCRATCH"
-mkdir -p "$SCRATCH" || fail "cannot create scratch folder $SCRATCH"
-DATA=$SCRATCH/data
-"$MAKE_IDX" "$DATA" 600 200 || fail "could not generate the tiny dataset in $DATA"
+. "$(dirname "$0")/lib/common.sh"
+cli_test_start 600 200 "$@"
 
 # The article's plan on the tiny data: 3 tests x 5 levels (clean 0 + 4) x 3 activations.
 RUNS=3

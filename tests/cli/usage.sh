@@ -6,23 +6,8 @@
 #   usage: usage.sh PRISM SCRATCH_DIR MAKE_TINY_IDX
 set -u
 
-if [ $# -ne 3 ]; then
-    echo "usage: $0 PRISM SCRATCH_DIR MAKE_TINY_IDX" >&2
-    exit 2
-fi
-PRISM=$1
-SCRATCH=$2
-MAKE_IDX=$3
-
-fail() {
-    echo "FAIL (usage.sh): $*" >&2
-    exit 1
-}
-
-rm -rf "$SCRATCH"
-mkdir -p "$SCRATCH" || fail "cannot create scratch folder $SCRATCH"
-DATA=$SCRATCH/data
-"$MAKE_IDX" "$DATA" 100 50 || fail "could not generate the tiny dataset in $DATA"
+. "$(dirname "$0")/lib/common.sh"
+cli_test_start 100 50 "$@"
 
 # Runs prism with the given arguments; leaves exit status in RC and the streams in files.
 run_prism() {
