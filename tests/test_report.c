@@ -187,6 +187,13 @@ static void test_damaged_runs_csv(void **state)
     assert_int_equal(prism_store_load(dir, &s, &err), -1);
     assert_non_null(strstr(err.message, "expected 5 comma-separated fields"));
 
+    /* empty fields are not zeros */
+    make_store(dir, "paired", "lobotomy,,tanh,1,50\n");
+    assert_int_equal(prism_store_load(dir, &s, &err), -1);
+    make_store(dir, "paired", "lobotomy,0.5,tanh,1,\n");
+    assert_int_equal(prism_store_load(dir, &s, &err), -1);
+    assert_non_null(strstr(err.message, "accuracy"));
+
     make_store(dir, "paired", "lobotomy,0.5,tanh,9,50\n");
     assert_int_equal(prism_store_load(dir, &s, &err), -1);
 

@@ -5,10 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/kernels.h"
 #include "model/layers.h"
 #include "stats/mechanism.h"
 #include "stress/disturb.h"
-#include "train/train.h"
 
 /* Test images are pushed through the network this many at a time. */
 enum { EVAL_CHUNK_ROWS = 1000 };
@@ -99,26 +99,17 @@ static int compute_site_tensor(evaluator *e, const prism_split *test, prism_erro
 {
     size_t inputs = e->net->spec.inputs;
     float *x = malloc((size_t)EVAL_CHUNK_ROWS * inputs * sizeof *x);
-    uint32_t *index = malloc(EVAL_CHUNK_ROWS * sizeof *index);
-    uint8_t *labels = malloc(EVAL_CHUNK_ROWS);
-    if (x == NULL || index == NULL || labels == NULL) {
-        free(x);
-        free(index);
-        free(labels);
+    if (x == NULL) {
         return prism_error_set(err, "out of memory for evaluation buffers");
     }
+    /* The test set is read in order, so a chunk's pixels are contiguous. */
     for (size_t start = 0; start < e->rows; start += EVAL_CHUNK_ROWS) {
         size_t rows = e->rows - start < EVAL_CHUNK_ROWS ? e->rows - start : EVAL_CHUNK_ROWS;
-        for (size_t i = 0; i < rows; i++) {
-            index[i] = (uint32_t)(start + i);
-        }
-        prism_gather_batch(test, index, rows, x, labels);
+        prism_kernel_normalise_pixels(test->pixels + start * inputs, rows * inputs, x);
         prism_net_forward_to_site(e->net, &e->ws, x, rows, e->site,
                                   e->owned_site + start * e->width);
     }
     free(x);
-    free(index);
-    free(labels);
     return 0;
 }
 
@@ -209,6 +200,8 @@ int prism_importance_compute(const prism_net *net, const prism_site *site, const
 typedef struct model_facts {
     bool have_clean;
     double clean_pct;
+    bool have_clean_cell; /* a clean slot's counts are recorded at clean_cell */
+    size_t clean_cell;
     bool have_signal;
     prism_site_signal signal;
     uint32_t *ranking; /* [width], NULL until needed */
@@ -218,13 +211,12 @@ static int prepare_facts(evaluator *e, prism_test_kind kind, double level, model
                          prism_error *err)
 {
     const prism_test_info *info = prism_test_describe(kind);
-    bool clean = prism_test_level_is_clean(kind, level);
-    if ((clean || info->targeted) && !facts->have_clean) {
+    if (prism_test_level_is_clean(kind, level)) {
+        return 0; /* evaluate_slot measures it once, with its counts */
+    }
+    if (info->targeted && !facts->have_clean) {
         facts->clean_pct = accuracy_with_mask(e, NULL);
         facts->have_clean = true;
-    }
-    if (clean) {
-        return 0;
     }
     if (info->uses_signal_power && !facts->have_signal) {
         prism_site_signal_measure(e->at_site, e->rows, e->width, &facts->signal);
@@ -266,18 +258,20 @@ static void count_into(evaluator *e, prism_model_details *details, size_t cell)
     memset(e->count_classes, 0, details->classes * sizeof *e->count_classes);
 }
 
+static void copy_cell(prism_model_details *details, size_t from, size_t to)
+{
+    details->flipped[to] = details->flipped[from];
+    memcpy(&details->class_correct[to * details->classes],
+           &details->class_correct[from * details->classes],
+           details->classes * sizeof *details->class_correct);
+}
+
 /* Copies the counts of `from` to cells from + 1 .. from + n - 1 (evaluations that stand for
  * every mask index). */
 static void copy_counts(prism_model_details *details, size_t from, size_t n)
 {
-    if (details == NULL) {
-        return;
-    }
-    for (size_t m = 1; m < n; m++) {
-        details->flipped[from + m] = details->flipped[from];
-        memcpy(&details->class_correct[(from + m) * details->classes],
-               &details->class_correct[from * details->classes],
-               details->classes * sizeof *details->class_correct);
+    for (size_t m = 1; details != NULL && m < n; m++) {
+        copy_cell(details, from, from + m);
     }
 }
 
@@ -290,9 +284,22 @@ static int evaluate_slot(evaluator *e, const prism_experiment_config *config, si
     if (prepare_facts(e, kind, level, facts, err) != 0) {
         return -1;
     }
+    /* Every test's clean level is the same measurement: it is made once per model, and
+     * later clean slots copy its accuracy and counts. */
     if (prism_test_level_is_clean(kind, level)) {
+        if (facts->have_clean_cell || (facts->have_clean && details == NULL)) {
+            fill(acc, config->masks, facts->clean_pct);
+            for (size_t m = 0; details != NULL && m < config->masks; m++) {
+                copy_cell(details, facts->clean_cell, first_cell + m);
+            }
+            return 0;
+        }
         count_into(e, details, first_cell);
-        fill(acc, config->masks, accuracy_with_mask(e, NULL));
+        facts->clean_pct = accuracy_with_mask(e, NULL);
+        facts->have_clean = true;
+        facts->have_clean_cell = details != NULL;
+        facts->clean_cell = first_cell;
+        fill(acc, config->masks, facts->clean_pct);
         copy_counts(details, first_cell, config->masks);
         return 0;
     }

@@ -9,21 +9,6 @@
 /* Statistics of a stored experiment; the tables and files that show them are in
  * report_tables.c and report_files.c. */
 
-/* The slot of the clean baseline of the slot's test, or -1 when the test has none. */
-static long clean_slot(const prism_store *s, size_t slot)
-{
-    size_t test;
-    size_t level;
-    prism_store_slot(s, slot, &test, &level);
-    size_t first = slot - level;
-    for (size_t j = 0; j < s->tests[test].n_levels; j++) {
-        if (prism_store_level_is_clean(s, test, j)) {
-            return (long)(first + j);
-        }
-    }
-    return -1;
-}
-
 static void summarise_cells(const prism_store *s, prism_report_data *d, double *values,
                             double *clean)
 {
@@ -34,7 +19,7 @@ static void summarise_cells(const prism_store *s, prism_report_data *d, double *
                                   &d->accuracy[v * s->n_slots + slot]);
 
             /* kept: each run's accuracy as a share of the same run's clean accuracy */
-            long base = clean_slot(s, slot);
+            long base = prism_store_clean_slot(s, slot);
             if (base >= 0) {
                 prism_store_values(s, v, (size_t)base, clean);
                 for (size_t i = 0; i < n; i++) {

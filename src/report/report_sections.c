@@ -46,18 +46,13 @@ static double class_drop_of(const prism_store *s, size_t run, size_t variant, si
 {
     size_t slot = index / s->n_classes;
     size_t k = index % s->n_classes;
-    size_t test;
-    size_t level;
-    prism_store_slot(s, slot, &test, &level);
-    size_t first = slot - level;
-    for (size_t j = 0; j < s->tests[test].n_levels; j++) {
-        if (prism_store_level_is_clean(s, test, j)) {
-            size_t row = (run * s->n_variants + variant) * s->n_slots;
-            return s->class_pct[(row + first + j) * s->n_classes + k] -
-                   s->class_pct[(row + slot) * s->n_classes + k];
-        }
+    long clean = prism_store_clean_slot(s, slot);
+    if (clean < 0) {
+        return NAN;
     }
-    return NAN;
+    size_t row = (run * s->n_variants + variant) * s->n_slots;
+    return s->class_pct[(row + (size_t)clean) * s->n_classes + k] -
+           s->class_pct[(row + slot) * s->n_classes + k];
 }
 
 void prism_report_md_details(FILE *f, const prism_store *s)

@@ -232,20 +232,6 @@ int prism_store_find_slot(const prism_store *s, const char *test, double level)
     return -1;
 }
 
-/* Parses one runs.csv row: test,level,activation,run[,mask],accuracy. */
-static int parse_row(char *line, char **fields, size_t n_fields)
-{
-    size_t count = 0;
-    char *save = NULL;
-    for (char *f = strtok_r(line, ",\r\n", &save); f != NULL; f = strtok_r(NULL, ",\r\n", &save)) {
-        if (count == n_fields) {
-            return -1;
-        }
-        fields[count++] = f;
-    }
-    return count == n_fields ? 0 : -1;
-}
-
 static int load_runs_csv(prism_store *s, prism_error *err)
 {
     char path[4200];
@@ -286,14 +272,15 @@ static int load_runs_csv(prism_store *s, prism_error *err)
         }
         char *fields[6];
         size_t n_fields = has_mask ? 6 : 5;
-        if (parse_row(line, fields, n_fields) != 0) {
+        if (prism_csv_split(line, fields, 6) != n_fields) {
             status = prism_error_set(err, "%s: line %zu: expected %zu comma-separated fields",
                                      path, line_no, n_fields);
             break;
         }
         char *end = NULL;
         double accuracy = strtod(fields[n_fields - 1], &end);
-        if (*end != '\0' || !(accuracy >= 0.0 && accuracy <= 100.0)) {
+        bool empty = end == fields[n_fields - 1];
+        if (*end != '\0' || empty || !(accuracy >= 0.0 && accuracy <= 100.0)) {
             status = prism_error_set(err, "%s: line %zu: accuracy: expected a percentage in "
                                      "[0, 100], found '%s'", path, line_no,
                                      fields[n_fields - 1]);
@@ -309,7 +296,7 @@ static int load_runs_csv(prism_store *s, prism_error *err)
             }
         }
         double level = strtod(fields[1], &end);
-        bool bad = *end != '\0';
+        bool bad = *end != '\0' || end == fields[1];
         unsigned long run = strtoul(fields[3], &end, 10);
         bad = bad || *end != '\0' || run < 1 || run > s->runs;
         int variant = prism_store_find_variant(s, fields[2]);
@@ -397,6 +384,39 @@ bool prism_store_level_is_clean(const prism_store *store, size_t t, size_t j)
         return level == 0.0;
     }
     return prism_test_level_is_clean(kind, level);
+}
+
+size_t prism_csv_split(char *line, char **fields, size_t max_fields)
+{
+    line[strcspn(line, "\r\n")] = '\0';
+    size_t n = 0;
+    char *p = line;
+    for (;;) {
+        if (n == max_fields) {
+            return max_fields + 1;
+        }
+        fields[n++] = p;
+        char *comma = strchr(p, ',');
+        if (comma == NULL) {
+            return n;
+        }
+        *comma = '\0';
+        p = comma + 1;
+    }
+}
+
+long prism_store_clean_slot(const prism_store *store, size_t slot)
+{
+    size_t test;
+    size_t level;
+    prism_store_slot(store, slot, &test, &level);
+    size_t first = slot - level;
+    for (size_t j = 0; j < store->tests[test].n_levels; j++) {
+        if (prism_store_level_is_clean(store, test, j)) {
+            return (long)(first + j);
+        }
+    }
+    return -1;
 }
 
 size_t prism_store_first_slot(const prism_store *store, size_t t)

@@ -78,6 +78,13 @@ int prism_store_find_slot(const prism_store *store, const char *test, double lev
  * additive_noise, whose 0 dB is a strong disturbance). */
 bool prism_store_level_is_clean(const prism_store *store, size_t t, size_t j);
 
+/* The slot of the clean baseline of the slot's test, or -1 when the test has none. */
+long prism_store_clean_slot(const prism_store *store, size_t slot);
+
+/* Splits a CSV line in place on commas, keeping empty fields and dropping the line end;
+ * returns the field count, or max_fields + 1 when there are more. */
+size_t prism_csv_split(char *line, char **fields, size_t max_fields);
+
 /* The first slot of test t. */
 size_t prism_store_first_slot(const prism_store *store, size_t t);
 

@@ -9,27 +9,6 @@
 
 enum { MAX_FIELDS = 64, LINE_BYTES = 4096 };
 
-/* Splits a CSV line in place on commas, keeping empty fields; returns the field count, or
- * MAX_FIELDS + 1 when there are too many. */
-static size_t split_fields(char *line, char **fields)
-{
-    line[strcspn(line, "\r\n")] = '\0';
-    size_t n = 0;
-    char *p = line;
-    for (;;) {
-        if (n == MAX_FIELDS) {
-            return MAX_FIELDS + 1;
-        }
-        fields[n++] = p;
-        char *comma = strchr(p, ',');
-        if (comma == NULL) {
-            return n;
-        }
-        *comma = '\0';
-        p = comma + 1;
-    }
-}
-
 /* A number, or NaN for an empty field; -1 when the field is not a number. */
 static int parse_value(const char *text, double *out)
 {
@@ -76,7 +55,7 @@ static int load_mechanism(prism_store *s, FILE *f, const char *path, prism_error
     size_t line_no = 0;
     while (fgets(line, sizeof line, f) != NULL) {
         line_no++;
-        size_t n = split_fields(line, fields);
+        size_t n = prism_csv_split(line, fields, MAX_FIELDS);
         if (line_no == 1) {
             if (n < 6 || strcmp(fields[0], "run") != 0 ||
                 strcmp(fields[3], "participation_ratio") != 0) {
@@ -110,7 +89,7 @@ static int load_details(prism_store *s, FILE *f, const char *path, prism_error *
     if (fgets(line, sizeof line, f) == NULL) {
         return prism_error_set(err, "%s: empty file", path);
     }
-    size_t n_header = split_fields(line, fields);
+    size_t n_header = prism_csv_split(line, fields, MAX_FIELDS);
     if (n_header < 7 || n_header > MAX_FIELDS || strcmp(fields[5], "flipped_pct") != 0) {
         return prism_error_set(err, "%s: line 1: expected the header test,level,activation,run,"
                                "mask,flipped_pct,class_0_pct,...", path);
@@ -126,7 +105,7 @@ static int load_details(prism_store *s, FILE *f, const char *path, prism_error *
     while (flipped != NULL && classes != NULL && counts != NULL &&
            fgets(line, sizeof line, f) != NULL) {
         line_no++;
-        size_t n = split_fields(line, fields);
+        size_t n = prism_csv_split(line, fields, MAX_FIELDS);
         size_t run;
         double level = NAN;
         int variant = n == n_header ? prism_store_find_variant(s, fields[2]) : -1;

@@ -1,49 +1,9 @@
 #include "train/train.h"
 
-#include <stdbool.h>
 #include <stdlib.h>
 
 #include "data/idx.h"
-#include "model/kernels.h"
 #include "train/adam.h"
-
-/* A shuffled batch reads images from all over the training set, each a fresh run of cache
- * misses, so the bytes of images further on are requested early: into L2 far ahead (many can be
- * in flight there) and into L1 shortly before use. */
-enum { GATHER_AHEAD_L2 = 32, GATHER_AHEAD_L1 = 4, CACHE_LINE_BYTES = 64 };
-
-static void prefetch_image(const uint8_t *image, bool to_l1)
-{
-    for (size_t offset = 0; offset < PRISM_IMAGE_PIXELS; offset += CACHE_LINE_BYTES) {
-        if (to_l1) {
-            __builtin_prefetch(image + offset, 0, 3);
-        } else {
-            __builtin_prefetch(image + offset, 0, 2);
-        }
-    }
-}
-
-void prism_gather_batch(const prism_split *split, const uint32_t *indices, size_t count,
-                        float *x, uint8_t *labels)
-{
-    for (size_t i = 0; i < count && i < GATHER_AHEAD_L2; i++) {
-        prefetch_image(split->pixels + (size_t)indices[i] * PRISM_IMAGE_PIXELS, i < 4);
-    }
-    for (size_t i = 0; i < count; i++) {
-        if (i + GATHER_AHEAD_L2 < count) {
-            size_t ahead = indices[i + GATHER_AHEAD_L2];
-            prefetch_image(split->pixels + ahead * PRISM_IMAGE_PIXELS, false);
-        }
-        if (i + GATHER_AHEAD_L1 < count) {
-            size_t ahead = indices[i + GATHER_AHEAD_L1];
-            prefetch_image(split->pixels + ahead * PRISM_IMAGE_PIXELS, true);
-        }
-        size_t image = indices[i];
-        prism_kernel_normalise_pixels(split->pixels + image * PRISM_IMAGE_PIXELS,
-                                      PRISM_IMAGE_PIXELS, x + i * PRISM_IMAGE_PIXELS);
-        labels[i] = split->labels[image];
-    }
-}
 
 /* Buffers for one training run, freed together. */
 typedef struct trainer {

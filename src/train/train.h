@@ -29,8 +29,4 @@ int prism_train(prism_net *net, const prism_split *split, const prism_train_conf
                 prism_rng *shuffle, prism_epoch_callback on_epoch, void *context,
                 prism_train_result *result, prism_error *err);
 
-/* Normalises the pixels of the listed images into x[count][784]. */
-void prism_gather_batch(const prism_split *split, const uint32_t *indices, size_t count,
-                        float *x, uint8_t *labels);
-
 #endif
