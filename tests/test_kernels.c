@@ -23,8 +23,10 @@
                                                   size_t, float *, float *);                     \
     void prism_kernel_normalise_pixels_##suffix(const uint8_t *, size_t, float *);           \
     void prism_kernel_gather_forward_##suffix(const uint8_t *, const uint32_t *, size_t, size_t, \
-                                              const float *, const float *, size_t, float *,   \
-                                              float *);
+                                              const float *, const float *, size_t, float *);  \
+    void prism_kernel_gather_weight_grad_##suffix(const uint8_t *, const uint32_t *,            \
+                                                  const float *, size_t, size_t, size_t,       \
+                                                  float *, float *);
 DECLARE_VARIANT(avx512)
 DECLARE_VARIANT(avx2)
 DECLARE_VARIANT(generic)
@@ -37,7 +39,9 @@ typedef struct variant {
     void (*weight_grad)(const float *, const float *, size_t, size_t, size_t, float *, float *);
     void (*normalise)(const uint8_t *, size_t, float *);
     void (*gather_forward)(const uint8_t *, const uint32_t *, size_t, size_t, const float *,
-                           const float *, size_t, float *, float *);
+                           const float *, size_t, float *);
+    void (*gather_weight_grad)(const uint8_t *, const uint32_t *, const float *, size_t, size_t,
+                               size_t, float *, float *);
 } variant;
 
 static variant variants[3];
@@ -49,18 +53,21 @@ static int setup(void **state)
     variants[0] = (variant){"generic", true, prism_kernel_linear_forward_generic,
                             prism_kernel_linear_weight_grad_generic,
                             prism_kernel_normalise_pixels_generic,
-                            prism_kernel_gather_forward_generic};
+                            prism_kernel_gather_forward_generic,
+                            prism_kernel_gather_weight_grad_generic};
     bool has_avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
     variants[1] = (variant){"avx2", has_avx2,
                             prism_kernel_linear_forward_avx2,
                             prism_kernel_linear_weight_grad_avx2,
                             prism_kernel_normalise_pixels_avx2,
-                            prism_kernel_gather_forward_avx2};
+                            prism_kernel_gather_forward_avx2,
+                            prism_kernel_gather_weight_grad_avx2};
     variants[2] = (variant){"avx512", __builtin_cpu_supports("avx512f"),
                             prism_kernel_linear_forward_avx512,
                             prism_kernel_linear_weight_grad_avx512,
                             prism_kernel_normalise_pixels_avx512,
-                            prism_kernel_gather_forward_avx512};
+                            prism_kernel_gather_forward_avx512,
+                            prism_kernel_gather_weight_grad_avx512};
     return 0;
 }
 
@@ -201,14 +208,15 @@ static void test_normalise_exact_for_every_byte(void **state)
     assert_true(prism_pixel_normalise(255) == 1.0f);
 }
 
-/* Reading a shuffled batch straight from the bytes gives the same x and z, bit for bit, as
- * normalising the rows first and then calling the plain forward kernel, in every variant; the
- * shapes cover the fused path (d a multiple of 16, h >= 5, with leftover rows) and the
- * fallback. */
-static void test_gather_forward_matches_two_steps(void **state)
+/* Reading a shuffled batch straight from the bytes gives the same z, dw and db, bit for bit, as
+ * normalising the rows first and then calling the float kernels, in every variant. The shapes
+ * cover the article's (512 rows: whole tiles of the weight gradient, 784 = 49 vectors, h = 10),
+ * a row left over, h past a block of 10, the columns past the last whole vector, and h < 5. */
+static void test_gathered_rows_match_two_steps(void **state)
 {
     (void)state;
-    static const size_t shapes[][3] = {{512, 784, 10}, {7, 784, 10}, {9, 64, 12}, {6, 37, 3}};
+    static const size_t shapes[][3] = {
+        {512, 784, 10}, {7, 784, 10}, {9, 64, 12}, {6, 37, 3}, {33, 100, 23}};
     enum { IMAGES = 50 };
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
         size_t n = shapes[s][0];
@@ -227,22 +235,32 @@ static void test_gather_forward_matches_two_steps(void **state)
         }
         float *w = random_floats(h * d, 1000 + s);
         float *b = random_floats(h, 1100 + s);
-        float *x_ref = malloc(n * d * sizeof(float));
-        float *z_ref = malloc(n * h * sizeof(float));
+        float *dz = random_floats(n * h, 1200 + s);
         float *x = malloc(n * d * sizeof(float));
+        float *z_ref = malloc(n * h * sizeof(float));
         float *z = malloc(n * h * sizeof(float));
+        float *dw_ref = malloc(h * d * sizeof(float));
+        float *dw = malloc(h * d * sizeof(float));
+        float db_ref[32];
+        float db[32];
         for (size_t i = 0; i < n; i++) {
-            variants[0].normalise(pixels + (size_t)indices[i] * d, d, x_ref + i * d);
+            variants[0].normalise(pixels + (size_t)indices[i] * d, d, x + i * d);
         }
-        variants[0].forward(x_ref, n, d, w, b, h, z_ref);
+        variants[0].forward(x, n, d, w, b, h, z_ref);
+        variants[0].weight_grad(x, dz, n, d, h, dw_ref, db_ref);
         for (int v = 0; v < 3; v++) {
             if (!variants[v].usable) {
                 continue;
             }
-            variants[v].gather_forward(pixels, indices, n, d, w, b, h, x, z);
-            if (memcmp(x, x_ref, n * d * sizeof(float)) != 0 ||
-                memcmp(z, z_ref, n * h * sizeof(float)) != 0) {
+            variants[v].gather_forward(pixels, indices, n, d, w, b, h, z);
+            if (memcmp(z, z_ref, n * h * sizeof(float)) != 0) {
                 fail_msg("gather forward: %s differs from the two steps for %zu x %zu x %zu",
+                         variants[v].name, n, d, h);
+            }
+            variants[v].gather_weight_grad(pixels, indices, dz, n, d, h, dw, db);
+            if (memcmp(dw, dw_ref, h * d * sizeof(float)) != 0 ||
+                memcmp(db, db_ref, h * sizeof(float)) != 0) {
+                fail_msg("gather weight grad: %s differs from the two steps for %zu x %zu x %zu",
                          variants[v].name, n, d, h);
             }
         }
@@ -250,10 +268,12 @@ static void test_gather_forward_matches_two_steps(void **state)
         free(indices);
         free(w);
         free(b);
-        free(x_ref);
-        free(z_ref);
+        free(dz);
         free(x);
+        free(z_ref);
         free(z);
+        free(dw_ref);
+        free(dw);
     }
 }
 
@@ -263,7 +283,7 @@ int main(void)
         cmocka_unit_test(test_forward_variants_agree),
         cmocka_unit_test(test_weight_grad_variants_agree),
         cmocka_unit_test(test_normalise_exact_for_every_byte),
-        cmocka_unit_test(test_gather_forward_matches_two_steps),
+        cmocka_unit_test(test_gathered_rows_match_two_steps),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -16,7 +16,11 @@
                                                  const float *w, size_t h, float *dx);         \
     void prism_kernel_gather_forward_##suffix(const uint8_t *pixels, const uint32_t *indices,  \
                                               size_t n, size_t d, const float *w,              \
-                                              const float *b, size_t h, float *x, float *z);
+                                              const float *b, size_t h, float *z);             \
+    void prism_kernel_gather_weight_grad_##suffix(const uint8_t *pixels,                       \
+                                                  const uint32_t *indices, const float *dz,    \
+                                                  size_t n, size_t d, size_t h, float *dw,     \
+                                                  float *db);
 DECLARE_VARIANT(avx512)
 DECLARE_VARIANT(avx2)
 DECLARE_VARIANT(generic)
@@ -30,7 +34,9 @@ typedef struct kernel_table {
     void (*map)(int, const float *, float *, size_t);
     void (*input_grad)(const float *, size_t, size_t, const float *, size_t, float *);
     void (*gather_forward)(const uint8_t *, const uint32_t *, size_t, size_t, const float *,
-                           const float *, size_t, float *, float *);
+                           const float *, size_t, float *);
+    void (*gather_weight_grad)(const uint8_t *, const uint32_t *, const float *, size_t, size_t,
+                               size_t, float *, float *);
 } kernel_table;
 
 static kernel_table chosen;
@@ -45,21 +51,24 @@ static void choose_variant(void)
                                 prism_kernel_normalise_pixels_avx512,
                                 prism_kernel_map_avx512,
                                 prism_kernel_linear_input_grad_avx512,
-                                prism_kernel_gather_forward_avx512};
+                                prism_kernel_gather_forward_avx512,
+                                prism_kernel_gather_weight_grad_avx512};
     } else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
         chosen = (kernel_table){"avx2-fma", prism_kernel_linear_forward_avx2,
                                 prism_kernel_linear_weight_grad_avx2,
                                 prism_kernel_normalise_pixels_avx2,
                                 prism_kernel_map_avx2,
                                 prism_kernel_linear_input_grad_avx2,
-                                prism_kernel_gather_forward_avx2};
+                                prism_kernel_gather_forward_avx2,
+                                prism_kernel_gather_weight_grad_avx2};
     } else {
         chosen = (kernel_table){"generic", prism_kernel_linear_forward_generic,
                                 prism_kernel_linear_weight_grad_generic,
                                 prism_kernel_normalise_pixels_generic,
                                 prism_kernel_map_generic,
                                 prism_kernel_linear_input_grad_generic,
-                                prism_kernel_gather_forward_generic};
+                                prism_kernel_gather_forward_generic,
+                                prism_kernel_gather_weight_grad_generic};
     }
 }
 
@@ -91,11 +100,18 @@ void prism_kernel_linear_input_grad(const float *dz, size_t n, size_t d, const f
 }
 
 void prism_kernel_gather_forward(const uint8_t *pixels, const uint32_t *indices, size_t n,
-                                 size_t d, const float *w, const float *b, size_t h, float *x,
-                                 float *z)
+                                 size_t d, const float *w, const float *b, size_t h, float *z)
 {
     pthread_once(&chosen_once, choose_variant);
-    chosen.gather_forward(pixels, indices, n, d, w, b, h, x, z);
+    chosen.gather_forward(pixels, indices, n, d, w, b, h, z);
+}
+
+void prism_kernel_gather_weight_grad(const uint8_t *pixels, const uint32_t *indices,
+                                     const float *dz, size_t n, size_t d, size_t h, float *dw,
+                                     float *db)
+{
+    pthread_once(&chosen_once, choose_variant);
+    chosen.gather_weight_grad(pixels, indices, dz, n, d, h, dw, db);
 }
 
 void prism_kernel_map(prism_kernel_function function, const float *x, float *y, size_t n)

@@ -27,12 +27,15 @@ void prism_kernel_linear_input_grad(const float *dz, size_t n, size_t d, const f
  * (torchvision's ToTensor + Normalize((0.5,), (0.5,))) for every byte. */
 void prism_kernel_normalise_pixels(const uint8_t *pixels, size_t n, float *out);
 
-/* The first layer of a batch read straight from the dataset: x[i] = the normalised pixels of
- * image indices[i] (each image d bytes at pixels + indices[i] * d), then z = x . w^T + b as
- * prism_kernel_linear_forward computes it, bit for bit; both x[n][d] and z[n][h] are written. */
+/* The first layer on a batch read straight from a byte dataset: row i of x is the normalised
+ * pixels of image indices[i] (each image d bytes at pixels + indices[i] * d). Both give the
+ * results of normalising the rows into x and calling the float kernel, bit for bit, without
+ * writing x: z[n][h] = x . w^T + b, and dw, db as prism_kernel_linear_weight_grad. */
 void prism_kernel_gather_forward(const uint8_t *pixels, const uint32_t *indices, size_t n,
-                                 size_t d, const float *w, const float *b, size_t h, float *x,
-                                 float *z);
+                                 size_t d, const float *w, const float *b, size_t h, float *z);
+void prism_kernel_gather_weight_grad(const uint8_t *pixels, const uint32_t *indices,
+                                     const float *dz, size_t n, size_t d, size_t h, float *dw,
+                                     float *db);
 
 /* Element-wise functions evaluated on vectors, identical in every variant. Accuracy: exp and
  * expm1 about 1 ulp, tanh a few ulp, erfc 1.2e-7 relative. Inputs beyond float's range

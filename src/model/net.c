@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/aligned.h"
 #include "model/kernels.h"
 #include "model/layers.h"
 
@@ -133,7 +134,7 @@ int prism_net_create(prism_net *net, const prism_net_spec *spec, prism_error *er
     }
     net->spec = *spec;
     net->n_params = prism_net_param_count(spec);
-    net->params = calloc(net->n_params, sizeof *net->params);
+    net->params = prism_aligned_floats(net->n_params);
     if (net->params == NULL) {
         return prism_error_set(err, "out of memory for %zu parameters", net->n_params);
     }
@@ -179,16 +180,16 @@ int prism_net_workspace_create(prism_net_workspace *ws, const prism_net_spec *sp
         size_t width = spec->hidden[l].width;
         widest = width > widest ? width : widest;
         for (int s = 0; s < STAGES_PER_LAYER; s++) {
-            ws->stage[STAGES_PER_LAYER * l + s] = malloc(max_rows * width * sizeof(float));
+            ws->stage[STAGES_PER_LAYER * l + s] = prism_aligned_floats(max_rows * width);
             ok = ok && ws->stage[STAGES_PER_LAYER * l + s] != NULL;
         }
-        ws->xhat[l] = malloc(max_rows * width * sizeof(float));
+        ws->xhat[l] = prism_aligned_floats(max_rows * width);
         ws->rstd[l] = malloc(max_rows * sizeof(float));
         ok = ok && ws->xhat[l] != NULL && ws->rstd[l] != NULL;
     }
-    ws->logits = malloc(max_rows * spec->classes * sizeof(float));
-    ws->grad_a = malloc(max_rows * widest * sizeof(float));
-    ws->grad_b = malloc(max_rows * widest * sizeof(float));
+    ws->logits = prism_aligned_floats(max_rows * spec->classes);
+    ws->grad_a = prism_aligned_floats(max_rows * widest);
+    ws->grad_b = prism_aligned_floats(max_rows * widest);
     ok = ok && ws->logits != NULL && ws->grad_a != NULL && ws->grad_b != NULL;
 
     if (!ok) {
@@ -299,14 +300,13 @@ void prism_net_forward(const prism_net *net, prism_net_workspace *ws, const floa
 }
 
 void prism_net_forward_gathered(const prism_net *net, prism_net_workspace *ws,
-                                const uint8_t *pixels, const uint32_t *indices, size_t n,
-                                float *x)
+                                const uint8_t *pixels, const uint32_t *indices, size_t n)
 {
     const prism_layer_view *v = &net->layer[0];
-    prism_kernel_gather_forward(pixels, indices, n, v->in, v->w, v->b, v->out, x, ws->stage[0]);
+    prism_kernel_gather_forward(pixels, indices, n, v->in, v->w, v->b, v->out, ws->stage[0]);
     size_t last = STAGES_PER_LAYER * net->spec.n_hidden - 1;
     if (last >= 1) {
-        run_positions(net, ws, x, n, 1, last, 0, NULL);
+        run_positions(net, ws, NULL, n, 1, last, 0, NULL);
     }
     run_output(net, ws, n);
 }
@@ -336,8 +336,15 @@ void prism_net_forward_from_site(const prism_net *net, prism_net_workspace *ws,
     run_output(net, ws, n);
 }
 
-double prism_net_backward(const prism_net *net, prism_net_workspace *ws, const float *x,
-                          const uint8_t *labels, size_t n, float *grads)
+/* The network's input rows: floats, or images of a byte dataset picked by indices. */
+typedef struct net_input {
+    const float *x;
+    const uint8_t *pixels;
+    const uint32_t *indices;
+} net_input;
+
+static double backward(const prism_net *net, prism_net_workspace *ws, net_input input,
+                       const uint8_t *labels, size_t n, float *grads)
 {
     const prism_net_spec *spec = &net->spec;
     prism_layer_view g[PRISM_MAX_HIDDEN_LAYERS + 1];
@@ -372,12 +379,30 @@ double prism_net_backward(const prism_net *net, prism_net_workspace *ws, const f
         }
 
         /* z = in w^T + b; the input gradient is needed only above the first layer */
-        const float *in = l == 0 ? x : ws->stage[base - 1];
         const prism_layer_view *lv = &net->layer[l];
-        prism_kernel_linear_weight_grad(in, ws->grad_b, n, lv->in, width, g[l].w, g[l].b);
+        if (l == 0 && input.pixels != NULL) {
+            prism_kernel_gather_weight_grad(input.pixels, input.indices, ws->grad_b, n, lv->in,
+                                            width, g[l].w, g[l].b);
+        } else {
+            const float *in = l == 0 ? input.x : ws->stage[base - 1];
+            prism_kernel_linear_weight_grad(in, ws->grad_b, n, lv->in, width, g[l].w, g[l].b);
+        }
         if (l > 0) {
             prism_kernel_linear_input_grad(ws->grad_b, n, lv->in, lv->w, width, ws->grad_a);
         }
     }
     return loss;
+}
+
+double prism_net_backward(const prism_net *net, prism_net_workspace *ws, const float *x,
+                          const uint8_t *labels, size_t n, float *grads)
+{
+    return backward(net, ws, (net_input){x, NULL, NULL}, labels, n, grads);
+}
+
+double prism_net_backward_gathered(const prism_net *net, prism_net_workspace *ws,
+                                   const uint8_t *pixels, const uint32_t *indices,
+                                   const uint8_t *labels, size_t n, float *grads)
+{
+    return backward(net, ws, (net_input){NULL, pixels, indices}, labels, n, grads);
 }

@@ -114,17 +114,21 @@ void prism_net_forward(const prism_net *net, prism_net_workspace *ws, const floa
                        const prism_site *site, const float *mask);
 
 /* prism_net_forward on images taken from a byte dataset: row i is image indices[i] of pixels
- * (net->spec.inputs bytes each), normalised into x[n][inputs] (kept for the backward pass) in
- * the same pass as the first layer's product. The results equal gathering first and then
- * calling prism_net_forward, bit for bit. */
+ * (net->spec.inputs bytes each), normalised as the first layer reads it; no float copy of the
+ * batch is made. The results equal normalising the rows first and calling prism_net_forward,
+ * bit for bit. */
 void prism_net_forward_gathered(const prism_net *net, prism_net_workspace *ws,
-                                const uint8_t *pixels, const uint32_t *indices, size_t n,
-                                float *x);
+                                const uint8_t *pixels, const uint32_t *indices, size_t n);
 
 /* The gradient of the mean cross-entropy of the last forward pass (no mask) w.r.t. every
  * parameter, written into grads (flat, same layout). Returns the loss. */
 double prism_net_backward(const prism_net *net, prism_net_workspace *ws, const float *x,
                           const uint8_t *labels, size_t n, float *grads);
+
+/* prism_net_backward after prism_net_forward_gathered, on the same images. */
+double prism_net_backward_gathered(const prism_net *net, prism_net_workspace *ws,
+                                   const uint8_t *pixels, const uint32_t *indices,
+                                   const uint8_t *labels, size_t n, float *grads);
 
 /* The output of hidden layer `layer`'s activation in the last pass that reached it. */
 const float *prism_net_workspace_activation(const prism_net_workspace *ws, size_t layer);

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/aligned.h"
+
 int prism_adam_create(prism_adam *adam, size_t n, double lr, prism_error *err)
 {
     memset(adam, 0, sizeof *adam);
@@ -12,8 +14,8 @@ int prism_adam_create(prism_adam *adam, size_t n, double lr, prism_error *err)
     adam->beta2 = 0.999;
     adam->eps = 1e-8;
     adam->n = n;
-    adam->m = calloc(n, sizeof *adam->m);
-    adam->v = calloc(n, sizeof *adam->v);
+    adam->m = prism_aligned_floats(n);
+    adam->v = prism_aligned_floats(n);
     if (adam->m == NULL || adam->v == NULL) {
         prism_adam_destroy(adam);
         return prism_error_set(err, "out of memory for Adam state of %zu parameters", n);

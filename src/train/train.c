@@ -2,6 +2,7 @@
 
 #include <stdlib.h>
 
+#include "core/aligned.h"
 #include "data/idx.h"
 #include "train/adam.h"
 
@@ -10,7 +11,6 @@ typedef struct trainer {
     prism_net_workspace ws;
     prism_adam adam;
     float *grads;
-    float *x;
     uint8_t *labels;
     uint32_t *order;
 } trainer;
@@ -20,7 +20,6 @@ static void trainer_destroy(trainer *t)
     prism_net_workspace_destroy(&t->ws);
     prism_adam_destroy(&t->adam);
     free(t->grads);
-    free(t->x);
     free(t->labels);
     free(t->order);
 }
@@ -36,11 +35,10 @@ static int trainer_create(trainer *t, const prism_net *net, size_t count,
         trainer_destroy(t);
         return -1;
     }
-    t->grads = malloc(net->n_params * sizeof *t->grads);
-    t->x = malloc(config->batch * net->spec.inputs * sizeof *t->x);
+    t->grads = prism_aligned_floats(net->n_params);
     t->labels = malloc(config->batch);
     t->order = malloc(count * sizeof *t->order);
-    if (t->grads == NULL || t->x == NULL || t->labels == NULL || t->order == NULL) {
+    if (t->grads == NULL || t->labels == NULL || t->order == NULL) {
         trainer_destroy(t);
         return prism_error_set(err, "out of memory for training buffers (batch %zu)",
                                config->batch);
@@ -81,8 +79,10 @@ int prism_train(prism_net *net, const prism_split *split, const prism_train_conf
             for (size_t i = 0; i < rows; i++) {
                 t.labels[i] = split->labels[t.order[start + i]];
             }
-            prism_net_forward_gathered(net, &t.ws, split->pixels, t.order + start, rows, t.x);
-            loss_sum += prism_net_backward(net, &t.ws, t.x, t.labels, rows, t.grads);
+            const uint32_t *batch = t.order + start;
+            prism_net_forward_gathered(net, &t.ws, split->pixels, batch, rows);
+            loss_sum += prism_net_backward_gathered(net, &t.ws, split->pixels, batch, t.labels,
+                                                    rows, t.grads);
             prism_adam_step(&t.adam, net->params, t.grads);
             batches++;
         }

@@ -1,0 +1,228 @@
+/* Register blocks of the first-layer products, written once for two kinds of row source:
+ *   float: rows of an input matrix x[n][d];
+ *   pixel: images of a byte dataset picked by an index list, normalised as they are loaded.
+ * A kind provides KIND_rows (the source), KIND_row (a pointer to one row), row_of_KIND (row i),
+ * vec_of_KIND (16 inputs of a row as floats) and scalar_of_KIND (one input). Because the pixel
+ * kind produces exactly the floats the float kind would read, both give the same bits. Block
+ * sizes are fixed so that the compiler unrolls them completely and keeps every accumulator in a
+ * register. */
+#ifndef PRISM_MODEL_KERNELS_BLOCKS_H
+#define PRISM_MODEL_KERNELS_BLOCKS_H
+
+#include "vec.h"
+
+typedef struct float_rows {
+    const float *x;
+    size_t d;
+} float_rows;
+typedef const float *float_row;
+
+static inline float_row row_of_float(float_rows src, size_t i)
+{
+    return src.x + i * src.d;
+}
+
+static inline v16 vec_of_float(float_row row, size_t k)
+{
+    return load16(row + k);
+}
+
+static inline float scalar_of_float(float_row row, size_t k)
+{
+    return row[k];
+}
+
+typedef struct pixel_rows {
+    const uint8_t *pixels;
+    const uint32_t *indices;
+    size_t d;
+} pixel_rows;
+typedef const uint8_t *pixel_row;
+
+static inline pixel_row row_of_pixel(pixel_rows src, size_t i)
+{
+    return src.pixels + (size_t)src.indices[i] * src.d;
+}
+
+static inline v16 vec_of_pixel(pixel_row row, size_t k)
+{
+    return normalise16(row + k);
+}
+
+static inline float scalar_of_pixel(pixel_row row, size_t k)
+{
+    return normalise1(row[k]);
+}
+
+/* z[i0 + r][o0 + o] for R rows and O outputs: each weight vector loaded once serves all R rows
+ * and each input vector all O outputs. Each dot product is 16 lane sums over the whole vectors
+ * in order, then the columns past them folded into lane column % 16 one by one, then a fixed
+ * reduction of the lanes, then the bias. `ahead` (NULL for none) names R rows wanted soon: they
+ * are requested a cache line at a time between the multiply-adds, where the requests do not
+ * stall the loop. */
+#define DEFINE_FORWARD_BLOCK(KIND, R, O)                                                         \
+    static inline void forward_##KIND##_##R##x##O(KIND##_rows src, size_t i0, const float *w,   \
+                                                  const float *b, size_t o0, size_t h,          \
+                                                  const KIND##_row *ahead, float *z)            \
+    {                                                                                            \
+        const size_t d = src.d;                                                                  \
+        const size_t d_vec = d - d % LANES;                                                      \
+        KIND##_row rows[R];                                                                      \
+        v16 acc[R][O];                                                                           \
+        for (int r = 0; r < R; r++) {                                                            \
+            rows[r] = row_of_##KIND(src, i0 + (size_t)r);                                        \
+            for (int o = 0; o < O; o++) {                                                        \
+                acc[r][o] = splat16(0.0f);                                                       \
+            }                                                                                    \
+        }                                                                                        \
+        for (size_t k = 0; k < d_vec; k += LANES) {                                              \
+            size_t offset_bytes = k * sizeof *rows[0];                                           \
+            if (ahead != NULL && offset_bytes % 64 == 0) {                                       \
+                for (int r = 0; r < R; r++) {                                                    \
+                    __builtin_prefetch(ahead[r] + k);                                            \
+                }                                                                                \
+            }                                                                                    \
+            v16 xr[R];                                                                           \
+            for (int r = 0; r < R; r++) {                                                        \
+                xr[r] = vec_of_##KIND(rows[r], k);                                               \
+            }                                                                                    \
+            for (int o = 0; o < O; o++) {                                                        \
+                v16 wv = load16(w + (o0 + (size_t)o) * d + k);                                   \
+                for (int r = 0; r < R; r++) {                                                    \
+                    acc[r][o] = fma16(xr[r], wv, acc[r][o]);                                     \
+                }                                                                                \
+            }                                                                                    \
+        }                                                                                        \
+        for (int r = 0; r < R; r++) {                                                            \
+            for (int o = 0; o < O; o++) {                                                        \
+                const float *wo = w + (o0 + (size_t)o) * d;                                      \
+                v16 lanes = acc[r][o];                                                           \
+                for (size_t k = d_vec; k < d; k++) {                                             \
+                    lanes[k % LANES] = fmaf(scalar_of_##KIND(rows[r], k), wo[k],                 \
+                                            lanes[k % LANES]);                                   \
+                }                                                                                \
+                z[(i0 + (size_t)r) * h + o0 + (size_t)o] = reduce16(lanes) + b[o0 + (size_t)o];  \
+            }                                                                                    \
+        }                                                                                        \
+    }
+
+/* dw[o0 + o][k + 16 c ...] for O outputs and C column vectors: rows i0..i1-1 continue each
+ * lane's in-order chain of fused multiply-adds from the value in dw (from 0 when i0 is 0). The
+ * rows of the tile after this one (i0 + tile) are requested column by column on the way. */
+#define DEFINE_GRAD_BLOCK(KIND, O, C)                                                            \
+    static inline void grad_##KIND##_##O##x##C(KIND##_rows src, const float *dz, size_t n,      \
+                                               size_t i0, size_t i1, size_t tile, size_t h,     \
+                                               size_t o0, size_t k, float *dw)                  \
+    {                                                                                            \
+        v16 acc[O][C];                                                                           \
+        for (int o = 0; o < O; o++) {                                                            \
+            for (int c = 0; c < C; c++) {                                                        \
+                float *at = dw + (o0 + (size_t)o) * src.d + k + (size_t)c * LANES;               \
+                acc[o][c] = i0 == 0 ? splat16(0.0f) : load16(at);                                \
+            }                                                                                    \
+        }                                                                                        \
+        for (size_t i = i0; i < i1; i++) {                                                       \
+            if (i + tile < n) {                                                                  \
+                __builtin_prefetch(row_of_##KIND(src, i + tile) + k);                            \
+            }                                                                                    \
+            KIND##_row row = row_of_##KIND(src, i);                                              \
+            v16 xv[C];                                                                           \
+            for (int c = 0; c < C; c++) {                                                        \
+                xv[c] = vec_of_##KIND(row, k + (size_t)c * LANES);                               \
+            }                                                                                    \
+            for (int o = 0; o < O; o++) {                                                        \
+                v16 g = splat16(dz[i * h + o0 + (size_t)o]);                                     \
+                for (int c = 0; c < C; c++) {                                                    \
+                    acc[o][c] = fma16(g, xv[c], acc[o][c]);                                      \
+                }                                                                                \
+            }                                                                                    \
+        }                                                                                        \
+        for (int o = 0; o < O; o++) {                                                            \
+            for (int c = 0; c < C; c++) {                                                        \
+                store16(dw + (o0 + (size_t)o) * src.d + k + (size_t)c * LANES, acc[o][c]);       \
+            }                                                                                    \
+        }                                                                                        \
+    }
+
+/* db[o] = the in-order sum of dz[.][o] over the rows, 16 outputs in the lanes of one vector. */
+static inline void bias_grad(const float *dz, size_t n, size_t h, float *db)
+{
+    for (size_t o0 = 0; o0 < h; o0 += LANES) {
+        size_t m = h - o0 < LANES ? h - o0 : LANES;
+        v16 sum = splat16(0.0f);
+        for (size_t i = 0; i < n; i++) {
+            sum += load_partial16(dz + i * h + o0, m);
+        }
+        store_partial16(db + o0, sum, m);
+    }
+}
+
+/* The whole weight and bias gradient from KIND rows, a tile of `tile` rows at a time so that
+ * the tile stays in the nearest cache while every block of columns passes over it: 10 outputs
+ * x 2 vectors stream the rows once for 10 outputs (the article's width), 5 x 4 and 1 x 4 serve
+ * the rest; columns past the last whole vector are plain in-order sums. Tiling keeps the bits:
+ * each lane is still one chain over the rows in order. Needs d >= 16 (float rows narrower than
+ * a vector have their own kernel). */
+#define DEFINE_WEIGHT_GRAD(KIND)                                                                 \
+    DEFINE_GRAD_BLOCK(KIND, 10, 2)                                                               \
+    DEFINE_GRAD_BLOCK(KIND, 10, 1)                                                               \
+    DEFINE_GRAD_BLOCK(KIND, 5, 4)                                                                \
+    DEFINE_GRAD_BLOCK(KIND, 5, 1)                                                                \
+    DEFINE_GRAD_BLOCK(KIND, 1, 4)                                                                \
+    DEFINE_GRAD_BLOCK(KIND, 1, 1)                                                                \
+    static void weight_grad_tile_##KIND(KIND##_rows src, const float *dz, size_t n, size_t i0,  \
+                                        size_t i1, size_t tile, size_t h, float *dw)             \
+    {                                                                                            \
+        const size_t d = src.d;                                                                  \
+        const size_t d_vec = d - d % LANES;                                                      \
+        size_t o0 = 0;                                                                           \
+        for (; o0 + 10 <= h; o0 += 10) {                                                         \
+            size_t k = 0;                                                                        \
+            for (; k + 2 * LANES <= d; k += 2 * LANES) {                                         \
+                grad_##KIND##_10x2(src, dz, n, i0, i1, tile, h, o0, k, dw);                      \
+            }                                                                                    \
+            for (; k < d_vec; k += LANES) {                                                      \
+                grad_##KIND##_10x1(src, dz, n, i0, i1, tile, h, o0, k, dw);                      \
+            }                                                                                    \
+        }                                                                                        \
+        for (; o0 + 5 <= h; o0 += 5) {                                                           \
+            size_t k = 0;                                                                        \
+            for (; k + 4 * LANES <= d; k += 4 * LANES) {                                         \
+                grad_##KIND##_5x4(src, dz, n, i0, i1, tile, h, o0, k, dw);                       \
+            }                                                                                    \
+            for (; k < d_vec; k += LANES) {                                                      \
+                grad_##KIND##_5x1(src, dz, n, i0, i1, tile, h, o0, k, dw);                       \
+            }                                                                                    \
+        }                                                                                        \
+        for (; o0 < h; o0++) {                                                                   \
+            size_t k = 0;                                                                        \
+            for (; k + 4 * LANES <= d; k += 4 * LANES) {                                         \
+                grad_##KIND##_1x4(src, dz, n, i0, i1, tile, h, o0, k, dw);                       \
+            }                                                                                    \
+            for (; k < d_vec; k += LANES) {                                                      \
+                grad_##KIND##_1x1(src, dz, n, i0, i1, tile, h, o0, k, dw);                       \
+            }                                                                                    \
+        }                                                                                        \
+    }                                                                                            \
+                                                                                                 \
+    static void weight_grad_##KIND(KIND##_rows src, const float *dz, size_t n, size_t tile,     \
+                                   size_t h, float *dw, float *db)                               \
+    {                                                                                            \
+        for (size_t i0 = 0; i0 < n; i0 += tile) {                                                \
+            weight_grad_tile_##KIND(src, dz, n, i0, n - i0 < tile ? n : i0 + tile, tile, h, dw); \
+        }                                                                                        \
+                                                                                                 \
+        const size_t d = src.d;                                                                  \
+        for (size_t o = 0; o < h; o++) {                                                         \
+            for (size_t k = d - d % LANES; k < d; k++) {                                         \
+                float sum = 0.0f;                                                                \
+                for (size_t i = 0; i < n; i++) {                                                 \
+                    sum = fmaf(dz[i * h + o], scalar_of_##KIND(row_of_##KIND(src, i), k), sum);  \
+                }                                                                                \
+                dw[o * d + k] = sum;                                                             \
+            }                                                                                    \
+        }                                                                                        \
+        bias_grad(dz, n, h, db);                                                                 \
+    }
+
+#endif

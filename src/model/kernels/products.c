@@ -1,0 +1,119 @@
+/* The products of a Linear layer on float rows: forward, weight gradient, input gradient. */
+#include "blocks.h"
+
+DEFINE_FORWARD_BLOCK(float, 4, 5)
+DEFINE_FORWARD_BLOCK(float, 4, 1)
+DEFINE_FORWARD_BLOCK(float, 1, 1)
+DEFINE_WEIGHT_GRAD(float)
+
+/* Narrow inputs (d < 16, e.g. the output layer of a 10-wide network): outputs go in the lanes
+ * instead, 16 at a time, each lane the in-order chain b + x0 w0 + x1 w1 + ... */
+static void forward_narrow(const float *x, size_t n, size_t d, const float *w, const float *b,
+                           size_t h, float *z)
+{
+    for (size_t o0 = 0; o0 < h; o0 += LANES) {
+        size_t m = h - o0 < LANES ? h - o0 : LANES;
+        v16 wt[LANES];
+        for (size_t k = 0; k < d; k++) {
+            float column[LANES] = {0};
+            for (size_t l = 0; l < m; l++) {
+                column[l] = w[(o0 + l) * d + k];
+            }
+            wt[k] = load16(column);
+        }
+        v16 bias = load_partial16(b + o0, m);
+
+        for (size_t i = 0; i < n; i++) {
+            v16 acc = bias;
+            for (size_t k = 0; k < d; k++) {
+                acc = fma16(splat16(x[i * d + k]), wt[k], acc);
+            }
+            store_partial16(z + i * h + o0, acc, m);
+        }
+    }
+}
+
+void KERNEL(prism_kernel_linear_forward_)(const float *x, size_t n, size_t d, const float *w,
+                                          const float *b, size_t h, float *z)
+{
+    if (d < LANES) {
+        forward_narrow(x, n, d, w, b, h, z);
+        return;
+    }
+    float_rows src = {x, d};
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        size_t o0 = 0;
+        for (; o0 + 5 <= h; o0 += 5) {
+            forward_float_4x5(src, i, w, b, o0, h, NULL, z);
+        }
+        for (; o0 < h; o0++) {
+            forward_float_4x1(src, i, w, b, o0, h, NULL, z);
+        }
+    }
+    for (; i < n; i++) {
+        for (size_t o0 = 0; o0 < h; o0++) {
+            forward_float_1x1(src, i, w, b, o0, h, NULL, z);
+        }
+    }
+}
+
+/* Narrow inputs (d < 16): the columns of one output's gradient fill the lanes of one vector,
+ * each lane the in-order chain over rows, like the wide path's. */
+static void weight_grad_narrow(const float *x, const float *dz, size_t n, size_t d, size_t h,
+                               float *dw)
+{
+    enum { OUTS = 8 };
+    for (size_t o0 = 0; o0 < h; o0 += OUTS) {
+        size_t m = h - o0 < OUTS ? h - o0 : OUTS;
+        v16 acc[OUTS];
+        for (size_t o = 0; o < OUTS; o++) {
+            acc[o] = splat16(0.0f);
+        }
+        for (size_t i = 0; i < n; i++) {
+            v16 xv = load_partial16(x + i * d, d);
+            for (size_t o = 0; o < m; o++) {
+                acc[o] = fma16(splat16(dz[i * h + o0 + o]), xv, acc[o]);
+            }
+        }
+        for (size_t o = 0; o < m; o++) {
+            store_partial16(dw + (o0 + o) * d, acc[o], d);
+        }
+    }
+}
+
+void KERNEL(prism_kernel_linear_weight_grad_)(const float *x, const float *dz, size_t n,
+                                              size_t d, size_t h, float *dw, float *db)
+{
+    if (d < LANES) {
+        weight_grad_narrow(x, dz, n, d, h, dw);
+        bias_grad(dz, n, h, db);
+        return;
+    }
+    weight_grad_float((float_rows){x, d}, dz, n, n, h, dw, db);
+}
+
+/* dx[n][d] = dz[n][h] . w[h][d]: columns of dx in the lanes, each the in-order chain over
+ * outputs. Blocks of 16 weight vectors stay in registers while the rows stream past; a row's
+ * partial sums are carried from one block of outputs to the next through dx. */
+void KERNEL(prism_kernel_linear_input_grad_)(const float *dz, size_t n, size_t d,
+                                             const float *w, size_t h, float *dx)
+{
+    for (size_t k0 = 0; k0 < d; k0 += LANES) {
+        size_t m = d - k0 < LANES ? d - k0 : LANES;
+        for (size_t o0 = 0; o0 < h; o0 += LANES) {
+            size_t outs = h - o0 < LANES ? h - o0 : LANES;
+            v16 wv[LANES];
+            for (size_t j = 0; j < outs; j++) {
+                wv[j] = load_partial16(w + (o0 + j) * d + k0, m);
+            }
+            for (size_t i = 0; i < n; i++) {
+                v16 acc = o0 == 0 ? splat16(0.0f) : load_partial16(dx + i * d + k0, m);
+                for (size_t j = 0; j < outs; j++) {
+                    acc = fma16(splat16(dz[i * h + o0 + j]), wv[j], acc);
+                }
+                store_partial16(dx + i * d + k0, acc, m);
+            }
+        }
+    }
+}

@@ -1,0 +1,170 @@
+/* The 16-lane vector type and helpers shared by the kernel files in this folder. Each of those
+ * files is compiled once per instruction set with PRISM_KERNEL_SUFFIX naming the variant (see
+ * CMakeLists.txt). The code is written on 16-lane vectors; the compiler maps them to one AVX-512
+ * register, two AVX registers or four SSE registers. Results do not depend on the mapping because
+ * every lane is an independent chain of fused multiply-adds and lanes are reduced in one fixed
+ * order. */
+#ifndef PRISM_MODEL_KERNELS_VEC_H
+#define PRISM_MODEL_KERNELS_VEC_H
+
+#include <immintrin.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#define PRISM_CONCAT_(a, b) a##b
+#define PRISM_CONCAT(a, b) PRISM_CONCAT_(a, b)
+#define KERNEL(name) PRISM_CONCAT(name, PRISM_KERNEL_SUFFIX)
+
+enum { LANES = 16 };
+
+typedef float v16 __attribute__((vector_size(64), aligned(4)));
+
+/* a * b + c with one rounding. With hardware FMA and -ffp-contract=fast the expression compiles
+ * to the fused instruction; without it each lane calls fmaf, which is exact by definition. */
+static inline v16 fma16(v16 a, v16 b, v16 c)
+{
+#if defined(__FMA__)
+    return a * b + c;
+#else
+    v16 r;
+    for (int l = 0; l < LANES; l++) {
+        r[l] = fmaf(a[l], b[l], c[l]);
+    }
+    return r;
+#endif
+}
+
+static inline v16 load16(const float *p)
+{
+    v16 v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static inline void store16(float *p, v16 v)
+{
+    memcpy(p, &v, sizeof v);
+}
+
+static inline v16 splat16(float s)
+{
+    return (v16){s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s};
+}
+
+/* Fixed pairwise reduction of the 16 lanes. */
+static inline float reduce16(v16 v)
+{
+    float t8[8];
+    for (int l = 0; l < 8; l++) {
+        t8[l] = v[l] + v[l + 8];
+    }
+    float t4[4];
+    for (int l = 0; l < 4; l++) {
+        t4[l] = t8[l] + t8[l + 4];
+    }
+    return (t4[0] + t4[2]) + (t4[1] + t4[3]);
+}
+
+/* Loads the first `count` (at most 16) floats of p into a vector whose other lanes are 0;
+ * nothing past them is read. */
+static inline v16 load_partial16(const float *p, size_t count)
+{
+#if defined(__AVX512F__)
+    return (v16)_mm512_maskz_loadu_ps((__mmask16)((1u << count) - 1u), p);
+#else
+    v16 v = splat16(0.0f);
+    for (size_t l = 0; l < count; l++) {
+        v[l] = p[l];
+    }
+    return v;
+#endif
+}
+
+/* Stores the first `count` lanes of v to p. */
+static inline void store_partial16(float *p, v16 v, size_t count)
+{
+#if defined(__AVX512F__)
+    _mm512_mask_storeu_ps(p, (__mmask16)((1u << count) - 1u), (__m512)v);
+#else
+    for (size_t l = 0; l < count; l++) {
+        p[l] = v[l];
+    }
+#endif
+}
+
+/* 16 bytes to 16 floats. The compiler widens a generic byte vector one lane at a time, so the
+ * widening instructions are named where the instruction set has them. */
+static inline v16 bytes_to_v16(const uint8_t *bytes)
+{
+#if defined(__AVX512F__)
+    __m512 f = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128((const void *)bytes)));
+    return (v16)f;
+#elif defined(__AVX2__)
+    __m128i raw = _mm_loadu_si128((const void *)bytes);
+    __m256 lo = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(raw));
+    __m256 hi = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(raw, 8)));
+    v16 v;
+    memcpy(&v, &lo, sizeof lo);
+    memcpy((char *)&v + sizeof lo, &hi, sizeof hi);
+    return v;
+#else
+    v16 v;
+    for (int l = 0; l < LANES; l++) {
+        v[l] = (float)bytes[l];
+    }
+    return v;
+#endif
+}
+
+/* (p / 255 - 0.5) / 0.5 in float32 without a division. Doubling is exact, so the result is
+ * fl(fl(2p / 255) - 1). 2 / 255 split into a float and the float nearest the rest (together
+ * about 48 bits) gives 2p / 255 to far better than half an ulp, and p / 255 never lies near a
+ * rounding boundary (its binary expansion repeats every 8 bits), so one fused multiply-add
+ * rounds to the correctly rounded quotient; the subtraction then rounds as ToTensor +
+ * Normalize do. Tests check every byte. */
+#define TWO_OVER_255_HI 0x1.010102p-7f
+#define TWO_OVER_255_LO (-0x1.fdfdfep-32f)
+
+/* p hi + p lo with p hi unrounded. Written with the instruction itself because in a * b + c * d
+ * the compiler may fuse either product, and only this one gives the right bits. */
+static inline v16 fma_hi_lo16(v16 p)
+{
+    v16 low = p * splat16(TWO_OVER_255_LO);
+#if defined(__AVX512F__)
+    return (v16)_mm512_fmadd_ps((__m512)p, _mm512_set1_ps(TWO_OVER_255_HI), (__m512)low);
+#elif defined(__AVX2__) && defined(__FMA__)
+    __m256 half[2];
+    __m256 low_half[2];
+    memcpy(half, &p, sizeof half);
+    memcpy(low_half, &low, sizeof low_half);
+    for (int i = 0; i < 2; i++) {
+        half[i] = _mm256_fmadd_ps(half[i], _mm256_set1_ps(TWO_OVER_255_HI), low_half[i]);
+    }
+    v16 out;
+    memcpy(&out, half, sizeof out);
+    return out;
+#else
+    v16 out;
+    for (int l = 0; l < LANES; l++) {
+        out[l] = fmaf(p[l], TWO_OVER_255_HI, low[l]);
+    }
+    return out;
+#endif
+}
+
+static inline v16 normalise16(const uint8_t *bytes)
+{
+    return fma_hi_lo16(bytes_to_v16(bytes)) - splat16(1.0f);
+}
+
+
+/* The same value for one byte, for columns past the last whole vector. */
+static inline float normalise1(uint8_t byte)
+{
+    float p = (float)byte;
+    return fmaf(p, TWO_OVER_255_HI, p * TWO_OVER_255_LO) - 1.0f;
+}
+
+#endif
