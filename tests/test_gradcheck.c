@@ -273,7 +273,7 @@ static void test_linear_gradients(void **state)
     float kdw[LIN_OUT * LIN_IN];
     float kdb[LIN_OUT];
     c.kernel = true;
-    prism_kernel_linear_weight_grad(c.x, c.r, LIN_N, LIN_IN, LIN_OUT, kdw, kdb);
+    prism_kernel_linear_weight_grad(c.x, c.r, LIN_N, LIN_IN, LIN_OUT, false, kdw, kdb);
     check_all("kernel dw", c.w, LIN_OUT * LIN_IN, kdw, h, linear_loss, &c, scale, 0.5);
     check_all("kernel db", c.b, LIN_OUT, kdb, h, linear_loss, &c, scale, 0.5);
 }
@@ -335,7 +335,8 @@ static void test_layernorm_gradients(void **state)
     float dx[NORM_N * NORM_H];
     float dgain[NORM_H];
     float dshift[NORM_H];
-    prism_layernorm_backward(c.r, c.xhat, c.rstd, NORM_N, NORM_H, c.gain, dx, dgain, dshift);
+    prism_layernorm_backward(c.r, c.xhat, c.rstd, NORM_N, NORM_H, c.gain, false, dx, dgain,
+                             dshift);
     check_all("layernorm dx", c.x, NORM_N * NORM_H, dx, h, norm_loss, &c, scale, 0.1);
     check_all("layernorm dgain", c.gain, NORM_H, dgain, h, norm_loss, &c, scale, 0.1);
     check_all("layernorm dshift", c.shift, NORM_H, dshift, h, norm_loss, &c, scale, 0.1);
@@ -353,7 +354,7 @@ static void test_rmsnorm_gradients(void **state)
 
     float dx[NORM_N * NORM_H];
     float dgain[NORM_H];
-    prism_rmsnorm_backward(c.r, c.xhat, c.rstd, NORM_N, NORM_H, c.gain, dx, dgain);
+    prism_rmsnorm_backward(c.r, c.xhat, c.rstd, NORM_N, NORM_H, c.gain, false, dx, dgain);
     check_all("rmsnorm dx", c.x, NORM_N * NORM_H, dx, h, norm_loss, &c, scale, 0.1);
     check_all("rmsnorm dgain", c.gain, NORM_H, dgain, h, norm_loss, &c, scale, 0.1);
 }

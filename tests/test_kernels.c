@@ -20,12 +20,12 @@
     void prism_kernel_linear_forward_##suffix(const float *, size_t, size_t, const float *,     \
                                               const float *, size_t, float *);                   \
     void prism_kernel_linear_weight_grad_##suffix(const float *, const float *, size_t, size_t, \
-                                                  size_t, float *, float *);                     \
+                                                  size_t, bool, float *, float *);               \
     void prism_kernel_normalise_pixels_##suffix(const uint8_t *, size_t, float *);           \
     void prism_kernel_gather_forward_##suffix(const uint8_t *, const uint32_t *, size_t, size_t, \
                                               const float *, const float *, size_t, float *);  \
     void prism_kernel_gather_weight_grad_##suffix(const uint8_t *, const uint32_t *,            \
-                                                  const float *, size_t, size_t, size_t,       \
+                                                  const float *, size_t, size_t, size_t, bool, \
                                                   float *, float *);
 DECLARE_VARIANT(avx512)
 DECLARE_VARIANT(avx2)
@@ -36,12 +36,13 @@ typedef struct variant {
     bool usable;
     void (*forward)(const float *, size_t, size_t, const float *, const float *, size_t,
                     float *);
-    void (*weight_grad)(const float *, const float *, size_t, size_t, size_t, float *, float *);
+    void (*weight_grad)(const float *, const float *, size_t, size_t, size_t, bool, float *,
+                        float *);
     void (*normalise)(const uint8_t *, size_t, float *);
     void (*gather_forward)(const uint8_t *, const uint32_t *, size_t, size_t, const float *,
                            const float *, size_t, float *);
     void (*gather_weight_grad)(const uint8_t *, const uint32_t *, const float *, size_t, size_t,
-                               size_t, float *, float *);
+                               size_t, bool, float *, float *);
 } variant;
 
 static variant variants[3];
@@ -145,7 +146,7 @@ static void test_weight_grad_variants_agree(void **state)
         float *got_w = malloc(h * d * sizeof(float));
         float *got_b = malloc(h * sizeof(float));
 
-        variants[0].weight_grad(x, dz, n, d, h, ref_w, ref_b);
+        variants[0].weight_grad(x, dz, n, d, h, false, ref_w, ref_b);
         for (size_t o = 0; o < h; o++) {
             double bias = 0.0;
             for (size_t i = 0; i < n; i++) {
@@ -164,7 +165,7 @@ static void test_weight_grad_variants_agree(void **state)
             if (!variants[v].usable) {
                 continue;
             }
-            variants[v].weight_grad(x, dz, n, d, h, got_w, got_b);
+            variants[v].weight_grad(x, dz, n, d, h, false, got_w, got_b);
             if (memcmp(ref_w, got_w, h * d * sizeof(float)) != 0 ||
                 memcmp(ref_b, got_b, h * sizeof(float)) != 0) {
                 fail_msg("weight grad: %s differs from generic for shape %zu x %zu x %zu",
@@ -247,7 +248,7 @@ static void test_gathered_rows_match_two_steps(void **state)
             variants[0].normalise(pixels + (size_t)indices[i] * d, d, x + i * d);
         }
         variants[0].forward(x, n, d, w, b, h, z_ref);
-        variants[0].weight_grad(x, dz, n, d, h, dw_ref, db_ref);
+        variants[0].weight_grad(x, dz, n, d, h, false, dw_ref, db_ref);
         for (int v = 0; v < 3; v++) {
             if (!variants[v].usable) {
                 continue;
@@ -257,7 +258,7 @@ static void test_gathered_rows_match_two_steps(void **state)
                 fail_msg("gather forward: %s differs from the two steps for %zu x %zu x %zu",
                          variants[v].name, n, d, h);
             }
-            variants[v].gather_weight_grad(pixels, indices, dz, n, d, h, dw, db);
+            variants[v].gather_weight_grad(pixels, indices, dz, n, d, h, false, dw, db);
             if (memcmp(dw, dw_ref, h * d * sizeof(float)) != 0 ||
                 memcmp(db, db_ref, h * sizeof(float)) != 0) {
                 fail_msg("gather weight grad: %s differs from the two steps for %zu x %zu x %zu",

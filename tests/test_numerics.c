@@ -568,7 +568,8 @@ static void test_layernorm_hard_rows(void **state)
     float *dgain = scratch(s, r.width, sizeof *dgain);
     float *dshift = scratch(s, r.width, sizeof *dshift);
     prism_layernorm_forward(r.x, r.rows, r.width, r.gain, r.shift, r.eps, y, xhat, rstd);
-    prism_layernorm_backward(r.dy, xhat, rstd, r.rows, r.width, r.gain, dx, dgain, dshift);
+    prism_layernorm_backward(r.dy, xhat, rstd, r.rows, r.width, r.gain, false, dx, dgain,
+                             dshift);
 
     double gain_max = max_abs(r.gain, r.width);
     double dgain_atol = 1e-6;
@@ -622,7 +623,7 @@ static void test_rmsnorm_hard_rows(void **state)
     float *dx = scratch(s, count, sizeof *dx);
     float *dgain = scratch(s, r.width, sizeof *dgain);
     prism_rmsnorm_forward(r.x, r.rows, r.width, r.gain, r.eps, y, xhat, rstd);
-    prism_rmsnorm_backward(r.dy, xhat, rstd, r.rows, r.width, r.gain, dx, dgain);
+    prism_rmsnorm_backward(r.dy, xhat, rstd, r.rows, r.width, r.gain, false, dx, dgain);
 
     size_t failed = prism_fixture_compare("rmsnorm y", y, y_ref, count, RMSNORM_TOL);
     failed += prism_fixture_compare("rmsnorm dx", dx, dx_ref, count, RMSNORM_TOL);

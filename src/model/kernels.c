@@ -1,6 +1,7 @@
 #include "model/kernels.h"
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 /* Variants built from kernels/impl.c with different instruction sets. */
@@ -9,7 +10,8 @@
                                               const float *w, const float *b, size_t h,         \
                                               float *z);                                         \
     void prism_kernel_linear_weight_grad_##suffix(const float *x, const float *dz, size_t n,    \
-                                                  size_t d, size_t h, float *dw, float *db);\
+                                                  size_t d, size_t h, bool accumulate,         \
+                                                  float *dw, float *db);                       \
     void prism_kernel_normalise_pixels_##suffix(const uint8_t *pixels, size_t n, float *out); \
     void prism_kernel_map_##suffix(int function, const float *x, float *y, size_t n);         \
     void prism_kernel_linear_input_grad_##suffix(const float *dz, size_t n, size_t d,          \
@@ -19,8 +21,11 @@
                                               const float *b, size_t h, float *z);             \
     void prism_kernel_gather_weight_grad_##suffix(const uint8_t *pixels,                       \
                                                   const uint32_t *indices, const float *dz,    \
-                                                  size_t n, size_t d, size_t h, float *dw,     \
-                                                  float *db);
+                                                  size_t n, size_t d, size_t h,                \
+                                                  bool accumulate, float *dw, float *db);       \
+    void prism_kernel_gather_rows_##suffix(const uint8_t *pixels, const uint32_t *indices,     \
+                                           size_t n, size_t d, const uint32_t *next,           \
+                                           size_t next_n, float *x);
 DECLARE_VARIANT(avx512)
 DECLARE_VARIANT(avx2)
 DECLARE_VARIANT(generic)
@@ -29,14 +34,17 @@ typedef struct kernel_table {
     const char *name;
     void (*forward)(const float *, size_t, size_t, const float *, const float *, size_t,
                     float *);
-    void (*weight_grad)(const float *, const float *, size_t, size_t, size_t, float *, float *);
+    void (*weight_grad)(const float *, const float *, size_t, size_t, size_t, bool, float *,
+                        float *);
     void (*normalise)(const uint8_t *, size_t, float *);
     void (*map)(int, const float *, float *, size_t);
     void (*input_grad)(const float *, size_t, size_t, const float *, size_t, float *);
     void (*gather_forward)(const uint8_t *, const uint32_t *, size_t, size_t, const float *,
                            const float *, size_t, float *);
     void (*gather_weight_grad)(const uint8_t *, const uint32_t *, const float *, size_t, size_t,
-                               size_t, float *, float *);
+                               size_t, bool, float *, float *);
+    void (*gather_rows)(const uint8_t *, const uint32_t *, size_t, size_t, const uint32_t *,
+                        size_t, float *);
 } kernel_table;
 
 static kernel_table chosen;
@@ -52,7 +60,8 @@ static void choose_variant(void)
                                 prism_kernel_map_avx512,
                                 prism_kernel_linear_input_grad_avx512,
                                 prism_kernel_gather_forward_avx512,
-                                prism_kernel_gather_weight_grad_avx512};
+                                prism_kernel_gather_weight_grad_avx512,
+                                prism_kernel_gather_rows_avx512};
     } else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
         chosen = (kernel_table){"avx2-fma", prism_kernel_linear_forward_avx2,
                                 prism_kernel_linear_weight_grad_avx2,
@@ -60,7 +69,8 @@ static void choose_variant(void)
                                 prism_kernel_map_avx2,
                                 prism_kernel_linear_input_grad_avx2,
                                 prism_kernel_gather_forward_avx2,
-                                prism_kernel_gather_weight_grad_avx2};
+                                prism_kernel_gather_weight_grad_avx2,
+                                prism_kernel_gather_rows_avx2};
     } else {
         chosen = (kernel_table){"generic", prism_kernel_linear_forward_generic,
                                 prism_kernel_linear_weight_grad_generic,
@@ -68,7 +78,8 @@ static void choose_variant(void)
                                 prism_kernel_map_generic,
                                 prism_kernel_linear_input_grad_generic,
                                 prism_kernel_gather_forward_generic,
-                                prism_kernel_gather_weight_grad_generic};
+                                prism_kernel_gather_weight_grad_generic,
+                                prism_kernel_gather_rows_generic};
     }
 }
 
@@ -80,10 +91,10 @@ void prism_kernel_linear_forward(const float *x, size_t n, size_t d, const float
 }
 
 void prism_kernel_linear_weight_grad(const float *x, const float *dz, size_t n, size_t d,
-                                     size_t h, float *dw, float *db)
+                                     size_t h, bool accumulate, float *dw, float *db)
 {
     pthread_once(&chosen_once, choose_variant);
-    chosen.weight_grad(x, dz, n, d, h, dw, db);
+    chosen.weight_grad(x, dz, n, d, h, accumulate, dw, db);
 }
 
 void prism_kernel_normalise_pixels(const uint8_t *pixels, size_t n, float *out)
@@ -107,11 +118,18 @@ void prism_kernel_gather_forward(const uint8_t *pixels, const uint32_t *indices,
 }
 
 void prism_kernel_gather_weight_grad(const uint8_t *pixels, const uint32_t *indices,
-                                     const float *dz, size_t n, size_t d, size_t h, float *dw,
-                                     float *db)
+                                     const float *dz, size_t n, size_t d, size_t h,
+                                     bool accumulate, float *dw, float *db)
 {
     pthread_once(&chosen_once, choose_variant);
-    chosen.gather_weight_grad(pixels, indices, dz, n, d, h, dw, db);
+    chosen.gather_weight_grad(pixels, indices, dz, n, d, h, accumulate, dw, db);
+}
+
+void prism_kernel_gather_rows(const uint8_t *pixels, const uint32_t *indices, size_t n, size_t d,
+                              const uint32_t *next, size_t next_n, float *x)
+{
+    pthread_once(&chosen_once, choose_variant);
+    chosen.gather_rows(pixels, indices, n, d, next, next_n, x);
 }
 
 void prism_kernel_map(prism_kernel_function function, const float *x, float *y, size_t n)

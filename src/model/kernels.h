@@ -8,6 +8,7 @@
 #ifndef PRISM_MODEL_KERNELS_H
 #define PRISM_MODEL_KERNELS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -15,9 +16,11 @@
 void prism_kernel_linear_forward(const float *x, size_t n, size_t d, const float *w,
                                  const float *b, size_t h, float *z);
 
-/* Overwrites dw and db. */
+/* Overwrites dw and db, or, when `accumulate`, adds to them: each element's in-order sum over
+ * rows continues from its value, so a batch taken in parts in order gives the bits of the whole
+ * batch at once. */
 void prism_kernel_linear_weight_grad(const float *x, const float *dz, size_t n, size_t d,
-                                     size_t h, float *dw, float *db);
+                                     size_t h, bool accumulate, float *dw, float *db);
 
 /* dx[n][d] = dz[n][h] . w[h][d], the input gradient of a Linear layer. Overwrites dx. */
 void prism_kernel_linear_input_grad(const float *dz, size_t n, size_t d, const float *w,
@@ -34,8 +37,14 @@ void prism_kernel_normalise_pixels(const uint8_t *pixels, size_t n, float *out);
 void prism_kernel_gather_forward(const uint8_t *pixels, const uint32_t *indices, size_t n,
                                  size_t d, const float *w, const float *b, size_t h, float *z);
 void prism_kernel_gather_weight_grad(const uint8_t *pixels, const uint32_t *indices,
-                                     const float *dz, size_t n, size_t d, size_t h, float *dw,
-                                     float *db);
+                                     const float *dz, size_t n, size_t d, size_t h,
+                                     bool accumulate, float *dw, float *db);
+
+/* x[i] = the normalised pixels of image indices[i] for n rows, as prism_kernel_normalise_pixels.
+ * The images of the next part of a batch (next, next_n; next may be NULL) are requested from
+ * memory on the way, so that they have arrived when their turn comes. */
+void prism_kernel_gather_rows(const uint8_t *pixels, const uint32_t *indices, size_t n, size_t d,
+                              const uint32_t *next, size_t next_n, float *x);
 
 /* Element-wise functions evaluated on vectors, identical in every variant. Accuracy: exp and
  * expm1 about 1 ulp, tanh a few ulp, erfc 1.2e-7 relative. Inputs beyond float's range

@@ -94,11 +94,13 @@ void prism_layernorm_forward(const float *x, size_t n, size_t h, const float *ga
 }
 
 void prism_layernorm_backward(const float *dy, const float *xhat, const float *rstd, size_t n,
-                              size_t h, const float *gain, float *dx, float *dgain,
-                              float *dshift)
+                              size_t h, const float *gain, bool accumulate, float *dx,
+                              float *dgain, float *dshift)
 {
-    memset(dgain, 0, h * sizeof *dgain);
-    memset(dshift, 0, h * sizeof *dshift);
+    if (!accumulate) {
+        memset(dgain, 0, h * sizeof *dgain);
+        memset(dshift, 0, h * sizeof *dshift);
+    }
     for (size_t i = 0; i < n; i++) {
         const float *dyr = dy + i * h;
         const float *xr = xhat + i * h;
@@ -144,9 +146,12 @@ void prism_rmsnorm_forward(const float *x, size_t n, size_t h, const float *gain
 }
 
 void prism_rmsnorm_backward(const float *dy, const float *xhat, const float *rstd, size_t n,
-                            size_t h, const float *gain, float *dx, float *dgain)
+                            size_t h, const float *gain, bool accumulate, float *dx,
+                            float *dgain)
 {
-    memset(dgain, 0, h * sizeof *dgain);
+    if (!accumulate) {
+        memset(dgain, 0, h * sizeof *dgain);
+    }
     for (size_t i = 0; i < n; i++) {
         const float *dyr = dy + i * h;
         const float *xr = xhat + i * h;
@@ -166,16 +171,16 @@ void prism_rmsnorm_backward(const float *dy, const float *xhat, const float *rst
     }
 }
 
-double prism_softmax_xent(const float *logits, const uint8_t *labels, size_t n, size_t classes,
-                          float *dlogits)
+void prism_softmax_xent_part(const float *logits, const uint8_t *labels, size_t n,
+                             size_t classes, size_t batch_rows, float *dlogits, double *loss_sum)
 {
     /* Rows are taken a block at a time so that one call of the vector exp covers many rows. */
     enum { BLOCK_VALUES = 4096 };
     size_t block_rows = BLOCK_VALUES / classes;
     float shifted[BLOCK_VALUES];
     float e[BLOCK_VALUES];
-    double total = 0.0;
-    float inv_rows = 1.0f / (float)n;
+    double total = *loss_sum;
+    float inv_rows = 1.0f / (float)batch_rows;
 
     for (size_t first = 0; first < n; first += block_rows) {
         size_t rows = n - first < block_rows ? n - first : block_rows;
@@ -212,6 +217,14 @@ double prism_softmax_xent(const float *logits, const uint8_t *labels, size_t n, 
             }
         }
     }
+    *loss_sum = total;
+}
+
+double prism_softmax_xent(const float *logits, const uint8_t *labels, size_t n, size_t classes,
+                          float *dlogits)
+{
+    double total = 0.0;
+    prism_softmax_xent_part(logits, labels, n, classes, n, dlogits, &total);
     return total / (double)n;
 }
 

@@ -3,6 +3,7 @@
 #ifndef PRISM_MODEL_LAYERS_H
 #define PRISM_MODEL_LAYERS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,19 +29,22 @@ void prism_linear_input_grad(const float *dy, size_t n, size_t in, const float *
 void prism_layernorm_forward(const float *x, size_t n, size_t h, const float *gain,
                              const float *shift, float eps, float *y, float *xhat, float *rstd);
 
-/* Overwrites dgain and dshift; dx[n][h] = rstd (g - mean(g) - xhat mean(g xhat)) where
- * g = dy * gain. dx may alias dy. */
+/* dx[n][h] = rstd (g - mean(g) - xhat mean(g xhat)) where g = dy * gain; dx may alias dy.
+ * Overwrites dgain and dshift, or, when `accumulate`, continues their in-order sums over rows
+ * (a batch taken in parts in order gives the bits of the whole batch). */
 void prism_layernorm_backward(const float *dy, const float *xhat, const float *rstd, size_t n,
-                              size_t h, const float *gain, float *dx, float *dgain,
-                              float *dshift);
+                              size_t h, const float *gain, bool accumulate, float *dx,
+                              float *dgain, float *dshift);
 
 /* RMSNorm: y = x / sqrt(mean(x^2) + eps) * gain (no shift). Keeps xhat and rstd. */
 void prism_rmsnorm_forward(const float *x, size_t n, size_t h, const float *gain, float eps,
                            float *y, float *xhat, float *rstd);
 
-/* dx = rstd (g - xhat mean(g xhat)) with g = dy * gain; overwrites dgain. dx may alias dy. */
+/* dx = rstd (g - xhat mean(g xhat)) with g = dy * gain; dx may alias dy. Overwrites dgain or,
+ * when `accumulate`, continues its sums as prism_layernorm_backward does. */
 void prism_rmsnorm_backward(const float *dy, const float *xhat, const float *rstd, size_t n,
-                            size_t h, const float *gain, float *dx, float *dgain);
+                            size_t h, const float *gain, bool accumulate, float *dx,
+                            float *dgain);
 
 /* Mean softmax cross-entropy over n rows of `classes` logits, computed as
  * logsumexp(z) - z[label] with the row maximum subtracted first, so huge logits neither
@@ -48,6 +52,11 @@ void prism_rmsnorm_backward(const float *dy, const float *xhat, const float *rst
  * (softmax(z) - onehot(label)) / n. Returns the mean loss (accumulated in double). */
 double prism_softmax_xent(const float *logits, const uint8_t *labels, size_t n, size_t classes,
                           float *dlogits);
+
+/* The same for n rows that are part of a batch of batch_rows: dlogits gets
+ * (softmax(z) - onehot(label)) / batch_rows and each row's loss is added to *loss_sum in order. */
+void prism_softmax_xent_part(const float *logits, const uint8_t *labels, size_t n,
+                             size_t classes, size_t batch_rows, float *dlogits, double *loss_sum);
 
 /* Index of the largest logit in each row; the first one on ties, as torch.argmax. A row with
  * a NaN gets -1 so it is counted wrong rather than read as class 0. */

@@ -300,15 +300,11 @@ void prism_net_forward(const prism_net *net, prism_net_workspace *ws, const floa
 }
 
 void prism_net_forward_gathered(const prism_net *net, prism_net_workspace *ws,
-                                const uint8_t *pixels, const uint32_t *indices, size_t n)
+                                const uint8_t *pixels, const uint32_t *indices, size_t n,
+                                const uint32_t *next, size_t next_n, float *x)
 {
-    const prism_layer_view *v = &net->layer[0];
-    prism_kernel_gather_forward(pixels, indices, n, v->in, v->w, v->b, v->out, ws->stage[0]);
-    size_t last = STAGES_PER_LAYER * net->spec.n_hidden - 1;
-    if (last >= 1) {
-        run_positions(net, ws, NULL, n, 1, last, 0, NULL);
-    }
-    run_output(net, ws, n);
+    prism_kernel_gather_rows(pixels, indices, n, net->spec.inputs, next, next_n, x);
+    prism_net_forward(net, ws, x, n, NULL, NULL);
 }
 
 void prism_net_forward_to_site(const prism_net *net, prism_net_workspace *ws, const float *x,
@@ -336,28 +332,25 @@ void prism_net_forward_from_site(const prism_net *net, prism_net_workspace *ws,
     run_output(net, ws, n);
 }
 
-/* The network's input rows: floats, or images of a byte dataset picked by indices. */
-typedef struct net_input {
-    const float *x;
-    const uint8_t *pixels;
-    const uint32_t *indices;
-} net_input;
-
-static double backward(const prism_net *net, prism_net_workspace *ws, net_input input,
-                       const uint8_t *labels, size_t n, float *grads)
+void prism_net_backward_part(const prism_net *net, prism_net_workspace *ws, const float *x,
+                             const uint8_t *labels, size_t n, size_t batch_rows, bool first,
+                             float *grads, double *loss_sum)
 {
     const prism_net_spec *spec = &net->spec;
     prism_layer_view g[PRISM_MAX_HIDDEN_LAYERS + 1];
     prism_net_layout(spec, grads, g);
+    bool add = !first;
 
-    /* loss = mean cross-entropy of logits; dlogits into grad_b */
+    /* loss = mean cross-entropy of logits over the batch; dlogits into grad_b */
     size_t top = spec->n_hidden;
-    double loss = prism_softmax_xent(ws->logits, labels, n, spec->classes, ws->grad_b);
+    prism_softmax_xent_part(ws->logits, labels, n, spec->classes, batch_rows, ws->grad_b,
+                            loss_sum);
 
     /* logits = a_top w^T + b: parameter gradients and d a_top into grad_a */
     const prism_layer_view *v = &net->layer[top];
     const float *a_top = ws->stage[STAGES_PER_LAYER * top - 1];
-    prism_kernel_linear_weight_grad(a_top, ws->grad_b, n, v->in, v->out, g[top].w, g[top].b);
+    prism_kernel_linear_weight_grad(a_top, ws->grad_b, n, v->in, v->out, add, g[top].w,
+                                    g[top].b);
     prism_kernel_linear_input_grad(ws->grad_b, n, v->in, v->w, v->out, ws->grad_a);
 
     for (size_t l = top; l-- > 0;) {
@@ -372,37 +365,27 @@ static double backward(const prism_net *net, prism_net_workspace *ws, net_input 
         /* u = norm(z): grad_b becomes dL/dz in place */
         if (ls->norm == PRISM_NORM_LAYERNORM) {
             prism_layernorm_backward(ws->grad_b, ws->xhat[l], ws->rstd[l], n, width,
-                                     net->layer[l].gain, ws->grad_b, g[l].gain, g[l].shift);
+                                     net->layer[l].gain, add, ws->grad_b, g[l].gain,
+                                     g[l].shift);
         } else if (ls->norm == PRISM_NORM_RMSNORM) {
             prism_rmsnorm_backward(ws->grad_b, ws->xhat[l], ws->rstd[l], n, width,
-                                   net->layer[l].gain, ws->grad_b, g[l].gain);
+                                   net->layer[l].gain, add, ws->grad_b, g[l].gain);
         }
 
         /* z = in w^T + b; the input gradient is needed only above the first layer */
         const prism_layer_view *lv = &net->layer[l];
-        if (l == 0 && input.pixels != NULL) {
-            prism_kernel_gather_weight_grad(input.pixels, input.indices, ws->grad_b, n, lv->in,
-                                            width, g[l].w, g[l].b);
-        } else {
-            const float *in = l == 0 ? input.x : ws->stage[base - 1];
-            prism_kernel_linear_weight_grad(in, ws->grad_b, n, lv->in, width, g[l].w, g[l].b);
-        }
+        const float *in = l == 0 ? x : ws->stage[base - 1];
+        prism_kernel_linear_weight_grad(in, ws->grad_b, n, lv->in, width, add, g[l].w, g[l].b);
         if (l > 0) {
             prism_kernel_linear_input_grad(ws->grad_b, n, lv->in, lv->w, width, ws->grad_a);
         }
     }
-    return loss;
 }
 
 double prism_net_backward(const prism_net *net, prism_net_workspace *ws, const float *x,
                           const uint8_t *labels, size_t n, float *grads)
 {
-    return backward(net, ws, (net_input){x, NULL, NULL}, labels, n, grads);
-}
-
-double prism_net_backward_gathered(const prism_net *net, prism_net_workspace *ws,
-                                   const uint8_t *pixels, const uint32_t *indices,
-                                   const uint8_t *labels, size_t n, float *grads)
-{
-    return backward(net, ws, (net_input){NULL, pixels, indices}, labels, n, grads);
+    double loss_sum = 0.0;
+    prism_net_backward_part(net, ws, x, labels, n, n, true, grads, &loss_sum);
+    return loss_sum / (double)n;
 }

@@ -6,6 +6,7 @@
 #ifndef PRISM_MODEL_NET_H
 #define PRISM_MODEL_NET_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -113,22 +114,29 @@ void prism_net_workspace_destroy(prism_net_workspace *ws);
 void prism_net_forward(const prism_net *net, prism_net_workspace *ws, const float *x, size_t n,
                        const prism_site *site, const float *mask);
 
-/* prism_net_forward on images taken from a byte dataset: row i is image indices[i] of pixels
- * (net->spec.inputs bytes each), normalised as the first layer reads it; no float copy of the
- * batch is made. The results equal normalising the rows first and calling prism_net_forward,
- * bit for bit. */
-void prism_net_forward_gathered(const prism_net *net, prism_net_workspace *ws,
-                                const uint8_t *pixels, const uint32_t *indices, size_t n);
-
 /* The gradient of the mean cross-entropy of the last forward pass (no mask) w.r.t. every
  * parameter, written into grads (flat, same layout). Returns the loss. */
 double prism_net_backward(const prism_net *net, prism_net_workspace *ws, const float *x,
                           const uint8_t *labels, size_t n, float *grads);
 
-/* prism_net_backward after prism_net_forward_gathered, on the same images. */
-double prism_net_backward_gathered(const prism_net *net, prism_net_workspace *ws,
-                                   const uint8_t *pixels, const uint32_t *indices,
-                                   const uint8_t *labels, size_t n, float *grads);
+/* Training takes a mini-batch a part of a few dozen rows at a time, so that a part's inputs
+ * stay in the core's cache from the forward pass to the weight gradient.
+ *
+ * prism_net_forward on images of a byte dataset: row i is image indices[i] of pixels
+ * (net->spec.inputs bytes each), normalised into x[n][inputs]. The images of the following part
+ * (next, next_n; next may be NULL) are requested from memory on the way. */
+void prism_net_forward_gathered(const prism_net *net, prism_net_workspace *ws,
+                                const uint8_t *pixels, const uint32_t *indices, size_t n,
+                                const uint32_t *next, size_t next_n, float *x);
+
+/* The backward pass of the last forward pass over n rows of x that are one part of a batch of
+ * batch_rows: the gradients of the batch's mean loss are written into grads for the first part
+ * and added for the others; each row's loss is added to *loss_sum. Sums over rows continue in
+ * order from part to part, so the parts give the bits of prism_net_backward on the whole
+ * batch. */
+void prism_net_backward_part(const prism_net *net, prism_net_workspace *ws, const float *x,
+                             const uint8_t *labels, size_t n, size_t batch_rows, bool first,
+                             float *grads, double *loss_sum);
 
 /* The output of hidden layer `layer`'s activation in the last pass that reached it. */
 const float *prism_net_workspace_activation(const prism_net_workspace *ws, size_t layer);

@@ -6,10 +6,17 @@
 #include "data/idx.h"
 #include "train/adam.h"
 
+/* Rows of a batch taken through the network at a time: their normalised images (32 x 3 KB for
+ * MNIST) stay in the core's cache from the forward pass to the weight gradient. Any size gives
+ * the same bits. */
+enum { PART_ROWS = 32 };
+
 /* Buffers for one training run, freed together. */
 typedef struct trainer {
     prism_net_workspace ws;
     prism_adam adam;
+    size_t part_rows;
+    float *x;
     float *grads;
     uint8_t *labels;
     uint32_t *order;
@@ -19,6 +26,7 @@ static void trainer_destroy(trainer *t)
 {
     prism_net_workspace_destroy(&t->ws);
     prism_adam_destroy(&t->adam);
+    free(t->x);
     free(t->grads);
     free(t->labels);
     free(t->order);
@@ -28,22 +36,42 @@ static int trainer_create(trainer *t, const prism_net *net, size_t count,
                           const prism_train_config *config, prism_error *err)
 {
     *t = (trainer){0};
-    if (prism_net_workspace_create(&t->ws, &net->spec, config->batch, err) != 0) {
+    t->part_rows = config->batch < PART_ROWS ? config->batch : PART_ROWS;
+    if (prism_net_workspace_create(&t->ws, &net->spec, t->part_rows, err) != 0) {
         return -1;
     }
     if (prism_adam_create(&t->adam, net->n_params, config->lr, err) != 0) {
         trainer_destroy(t);
         return -1;
     }
+    t->x = prism_aligned_floats(t->part_rows * net->spec.inputs);
     t->grads = prism_aligned_floats(net->n_params);
     t->labels = malloc(config->batch);
     t->order = malloc(count * sizeof *t->order);
-    if (t->grads == NULL || t->labels == NULL || t->order == NULL) {
+    if (t->x == NULL || t->grads == NULL || t->labels == NULL || t->order == NULL) {
         trainer_destroy(t);
         return prism_error_set(err, "out of memory for training buffers (batch %zu)",
                                config->batch);
     }
     return 0;
+}
+
+/* Gradients of one batch of `rows` images, a part at a time; returns the sum of the rows'
+ * losses. `left` images of the epoch's order start at batch (the batch and those after it). */
+static double train_batch(const prism_net *net, trainer *t, const prism_split *split,
+                          const uint32_t *batch, size_t rows, size_t left)
+{
+    double loss_sum = 0.0;
+    for (size_t first = 0; first < rows; first += t->part_rows) {
+        size_t n = rows - first < t->part_rows ? rows - first : t->part_rows;
+        size_t after = first + n;
+        size_t next_n = left - after < t->part_rows ? left - after : t->part_rows;
+        prism_net_forward_gathered(net, &t->ws, split->pixels, batch + first, n,
+                                   next_n > 0 ? batch + after : NULL, next_n, t->x);
+        prism_net_backward_part(net, &t->ws, t->x, t->labels + first, n, rows, first == 0,
+                                t->grads, &loss_sum);
+    }
+    return loss_sum;
 }
 
 int prism_train(prism_net *net, const prism_split *split, const prism_train_config *config,
@@ -79,10 +107,8 @@ int prism_train(prism_net *net, const prism_split *split, const prism_train_conf
             for (size_t i = 0; i < rows; i++) {
                 t.labels[i] = split->labels[t.order[start + i]];
             }
-            const uint32_t *batch = t.order + start;
-            prism_net_forward_gathered(net, &t.ws, split->pixels, batch, rows);
-            loss_sum += prism_net_backward_gathered(net, &t.ws, split->pixels, batch, t.labels,
-                                                    rows, t.grads);
+            size_t left = split->count - start;
+            loss_sum += train_batch(net, &t, split, t.order + start, rows, left) / (double)rows;
             prism_adam_step(&t.adam, net->params, t.grads);
             batches++;
         }

@@ -9,6 +9,8 @@
 #ifndef PRISM_MODEL_KERNELS_BLOCKS_H
 #define PRISM_MODEL_KERNELS_BLOCKS_H
 
+#include <stdbool.h>
+
 #include "vec.h"
 
 typedef struct float_rows {
@@ -107,18 +109,18 @@ static inline float scalar_of_pixel(pixel_row row, size_t k)
     }
 
 /* dw[o0 + o][k + 16 c ...] for O outputs and C column vectors: rows i0..i1-1 continue each
- * lane's in-order chain of fused multiply-adds from the value in dw (from 0 when i0 is 0). The
- * rows of the tile after this one (i0 + tile) are requested column by column on the way. */
+ * lane's in-order chain of fused multiply-adds from the value in dw when `resume`, else from 0.
+ * The rows of the tile after this one (i0 + tile) are requested column by column on the way. */
 #define DEFINE_GRAD_BLOCK(KIND, O, C)                                                            \
     static inline void grad_##KIND##_##O##x##C(KIND##_rows src, const float *dz, size_t n,      \
                                                size_t i0, size_t i1, size_t tile, size_t h,     \
-                                               size_t o0, size_t k, float *dw)                  \
+                                               size_t o0, size_t k, bool resume, float *dw)     \
     {                                                                                            \
         v16 acc[O][C];                                                                           \
         for (int o = 0; o < O; o++) {                                                            \
             for (int c = 0; c < C; c++) {                                                        \
                 float *at = dw + (o0 + (size_t)o) * src.d + k + (size_t)c * LANES;               \
-                acc[o][c] = i0 == 0 ? splat16(0.0f) : load16(at);                                \
+                acc[o][c] = resume ? load16(at) : splat16(0.0f);                                 \
             }                                                                                    \
         }                                                                                        \
         for (size_t i = i0; i < i1; i++) {                                                       \
@@ -144,12 +146,13 @@ static inline float scalar_of_pixel(pixel_row row, size_t k)
         }                                                                                        \
     }
 
-/* db[o] = the in-order sum of dz[.][o] over the rows, 16 outputs in the lanes of one vector. */
-static inline void bias_grad(const float *dz, size_t n, size_t h, float *db)
+/* db[o] = the in-order sum of dz[.][o] over the rows, continued from db's value when
+ * `accumulate`; 16 outputs in the lanes of one vector. */
+static inline void bias_grad(const float *dz, size_t n, size_t h, bool accumulate, float *db)
 {
     for (size_t o0 = 0; o0 < h; o0 += LANES) {
         size_t m = h - o0 < LANES ? h - o0 : LANES;
-        v16 sum = splat16(0.0f);
+        v16 sum = accumulate ? load_partial16(db + o0, m) : splat16(0.0f);
         for (size_t i = 0; i < n; i++) {
             sum += load_partial16(dz + i * h + o0, m);
         }
@@ -157,7 +160,8 @@ static inline void bias_grad(const float *dz, size_t n, size_t h, float *db)
     }
 }
 
-/* The whole weight and bias gradient from KIND rows, a tile of `tile` rows at a time so that
+/* The whole weight and bias gradient from KIND rows (added to dw and db, continuing each
+ * in-order sum, when `accumulate`), a tile of `tile` rows at a time so that
  * the tile stays in the nearest cache while every block of columns passes over it: 10 outputs
  * x 2 vectors stream the rows once for 10 outputs (the article's width), 5 x 4 and 1 x 4 serve
  * the rest; columns past the last whole vector are plain in-order sums. Tiling keeps the bits:
@@ -171,7 +175,8 @@ static inline void bias_grad(const float *dz, size_t n, size_t h, float *db)
     DEFINE_GRAD_BLOCK(KIND, 1, 4)                                                                \
     DEFINE_GRAD_BLOCK(KIND, 1, 1)                                                                \
     static void weight_grad_tile_##KIND(KIND##_rows src, const float *dz, size_t n, size_t i0,  \
-                                        size_t i1, size_t tile, size_t h, float *dw)             \
+                                        size_t i1, size_t tile, size_t h, bool resume,           \
+                                        float *dw)                                               \
     {                                                                                            \
         const size_t d = src.d;                                                                  \
         const size_t d_vec = d - d % LANES;                                                      \
@@ -179,50 +184,51 @@ static inline void bias_grad(const float *dz, size_t n, size_t h, float *db)
         for (; o0 + 10 <= h; o0 += 10) {                                                         \
             size_t k = 0;                                                                        \
             for (; k + 2 * LANES <= d; k += 2 * LANES) {                                         \
-                grad_##KIND##_10x2(src, dz, n, i0, i1, tile, h, o0, k, dw);                      \
+                grad_##KIND##_10x2(src, dz, n, i0, i1, tile, h, o0, k, resume, dw);                      \
             }                                                                                    \
             for (; k < d_vec; k += LANES) {                                                      \
-                grad_##KIND##_10x1(src, dz, n, i0, i1, tile, h, o0, k, dw);                      \
+                grad_##KIND##_10x1(src, dz, n, i0, i1, tile, h, o0, k, resume, dw);                      \
             }                                                                                    \
         }                                                                                        \
         for (; o0 + 5 <= h; o0 += 5) {                                                           \
             size_t k = 0;                                                                        \
             for (; k + 4 * LANES <= d; k += 4 * LANES) {                                         \
-                grad_##KIND##_5x4(src, dz, n, i0, i1, tile, h, o0, k, dw);                       \
+                grad_##KIND##_5x4(src, dz, n, i0, i1, tile, h, o0, k, resume, dw);                       \
             }                                                                                    \
             for (; k < d_vec; k += LANES) {                                                      \
-                grad_##KIND##_5x1(src, dz, n, i0, i1, tile, h, o0, k, dw);                       \
+                grad_##KIND##_5x1(src, dz, n, i0, i1, tile, h, o0, k, resume, dw);                       \
             }                                                                                    \
         }                                                                                        \
         for (; o0 < h; o0++) {                                                                   \
             size_t k = 0;                                                                        \
             for (; k + 4 * LANES <= d; k += 4 * LANES) {                                         \
-                grad_##KIND##_1x4(src, dz, n, i0, i1, tile, h, o0, k, dw);                       \
+                grad_##KIND##_1x4(src, dz, n, i0, i1, tile, h, o0, k, resume, dw);                       \
             }                                                                                    \
             for (; k < d_vec; k += LANES) {                                                      \
-                grad_##KIND##_1x1(src, dz, n, i0, i1, tile, h, o0, k, dw);                       \
+                grad_##KIND##_1x1(src, dz, n, i0, i1, tile, h, o0, k, resume, dw);                       \
             }                                                                                    \
         }                                                                                        \
     }                                                                                            \
                                                                                                  \
     static void weight_grad_##KIND(KIND##_rows src, const float *dz, size_t n, size_t tile,     \
-                                   size_t h, float *dw, float *db)                               \
+                                   size_t h, bool accumulate, float *dw, float *db)              \
     {                                                                                            \
         for (size_t i0 = 0; i0 < n; i0 += tile) {                                                \
-            weight_grad_tile_##KIND(src, dz, n, i0, n - i0 < tile ? n : i0 + tile, tile, h, dw); \
+            size_t i1 = n - i0 < tile ? n : i0 + tile;                                           \
+            weight_grad_tile_##KIND(src, dz, n, i0, i1, tile, h, accumulate || i0 > 0, dw);      \
         }                                                                                        \
                                                                                                  \
         const size_t d = src.d;                                                                  \
         for (size_t o = 0; o < h; o++) {                                                         \
             for (size_t k = d - d % LANES; k < d; k++) {                                         \
-                float sum = 0.0f;                                                                \
+                float sum = accumulate ? dw[o * d + k] : 0.0f;                                   \
                 for (size_t i = 0; i < n; i++) {                                                 \
                     sum = fmaf(dz[i * h + o], scalar_of_##KIND(row_of_##KIND(src, i), k), sum);  \
                 }                                                                                \
                 dw[o * d + k] = sum;                                                             \
             }                                                                                    \
         }                                                                                        \
-        bias_grad(dz, n, h, db);                                                                 \
+        bias_grad(dz, n, h, accumulate, db);                                                     \
     }
 
 #endif

@@ -5,6 +5,8 @@
  * kernels, bit for bit. */
 #include "blocks.h"
 
+void KERNEL(prism_kernel_normalise_pixels_)(const uint8_t *pixels, size_t n, float *out);
+
 enum {
     AHEAD_ROWS = 16, /* rows requested before they are multiplied, two blocks of two ahead */
     LINE_BYTES = 64,
@@ -53,7 +55,25 @@ void KERNEL(prism_kernel_gather_forward_)(const uint8_t *pixels, const uint32_t 
 
 void KERNEL(prism_kernel_gather_weight_grad_)(const uint8_t *pixels, const uint32_t *indices,
                                               const float *dz, size_t n, size_t d, size_t h,
-                                              float *dw, float *db)
+                                              bool accumulate, float *dw, float *db)
 {
-    weight_grad_pixel((pixel_rows){pixels, indices, d}, dz, n, GRAD_TILE_ROWS, h, dw, db);
+    weight_grad_pixel((pixel_rows){pixels, indices, d}, dz, n, GRAD_TILE_ROWS, h, accumulate, dw,
+                      db);
+}
+
+void KERNEL(prism_kernel_gather_rows_)(const uint8_t *pixels, const uint32_t *indices, size_t n,
+                                       size_t d, const uint32_t *next, size_t next_n, float *x)
+{
+    /* The next rows' cache lines, spread evenly over this part's rows. */
+    size_t lines_per_row = (d + LINE_BYTES - 1) / LINE_BYTES;
+    size_t lines = next != NULL ? next_n * lines_per_row : 0;
+    size_t line = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t until = n > 0 ? (i + 1) * lines / n : 0;
+        for (; line < until; line++) {
+            const uint8_t *row = pixels + (size_t)next[line / lines_per_row] * d;
+            __builtin_prefetch(row + line % lines_per_row * LINE_BYTES);
+        }
+        KERNEL(prism_kernel_normalise_pixels_)(pixels + (size_t)indices[i] * d, d, x + i * d);
+    }
 }

@@ -61,14 +61,14 @@ void KERNEL(prism_kernel_linear_forward_)(const float *x, size_t n, size_t d, co
 /* Narrow inputs (d < 16): the columns of one output's gradient fill the lanes of one vector,
  * each lane the in-order chain over rows, like the wide path's. */
 static void weight_grad_narrow(const float *x, const float *dz, size_t n, size_t d, size_t h,
-                               float *dw)
+                               bool accumulate, float *dw)
 {
     enum { OUTS = 8 };
     for (size_t o0 = 0; o0 < h; o0 += OUTS) {
         size_t m = h - o0 < OUTS ? h - o0 : OUTS;
         v16 acc[OUTS];
         for (size_t o = 0; o < OUTS; o++) {
-            acc[o] = splat16(0.0f);
+            acc[o] = accumulate && o < m ? load_partial16(dw + (o0 + o) * d, d) : splat16(0.0f);
         }
         for (size_t i = 0; i < n; i++) {
             v16 xv = load_partial16(x + i * d, d);
@@ -83,14 +83,15 @@ static void weight_grad_narrow(const float *x, const float *dz, size_t n, size_t
 }
 
 void KERNEL(prism_kernel_linear_weight_grad_)(const float *x, const float *dz, size_t n,
-                                              size_t d, size_t h, float *dw, float *db)
+                                              size_t d, size_t h, bool accumulate, float *dw,
+                                              float *db)
 {
     if (d < LANES) {
-        weight_grad_narrow(x, dz, n, d, h, dw);
-        bias_grad(dz, n, h, db);
+        weight_grad_narrow(x, dz, n, d, h, accumulate, dw);
+        bias_grad(dz, n, h, accumulate, db);
         return;
     }
-    weight_grad_float((float_rows){x, d}, dz, n, n, h, dw, db);
+    weight_grad_float((float_rows){x, d}, dz, n, n, h, accumulate, dw, db);
 }
 
 /* dx[n][d] = dz[n][h] . w[h][d]: columns of dx in the lanes, each the in-order chain over
