@@ -18,15 +18,13 @@
 
 #define DECLARE_VARIANT(suffix)                                                                  \
     void prism_kernel_linear_forward_##suffix(const float *, size_t, size_t, const float *,     \
-                                              const float *, size_t, float *);                   \
+                                              const float *, size_t, prism_prefetch_stream *,   \
+                                              float *);                                          \
     void prism_kernel_linear_weight_grad_##suffix(const float *, const float *, size_t, size_t, \
                                                   size_t, bool, float *, float *);               \
     void prism_kernel_normalise_pixels_##suffix(const uint8_t *, size_t, float *);           \
-    void prism_kernel_gather_forward_##suffix(const uint8_t *, const uint32_t *, size_t, size_t, \
-                                              const float *, const float *, size_t, float *);  \
-    void prism_kernel_gather_weight_grad_##suffix(const uint8_t *, const uint32_t *,            \
-                                                  const float *, size_t, size_t, size_t, bool, \
-                                                  float *, float *);
+    void prism_kernel_gather_rows_##suffix(const uint8_t *, const uint32_t *, size_t, size_t,  \
+                                           float *);
 DECLARE_VARIANT(avx512)
 DECLARE_VARIANT(avx2)
 DECLARE_VARIANT(generic)
@@ -35,14 +33,11 @@ typedef struct variant {
     const char *name;
     bool usable;
     void (*forward)(const float *, size_t, size_t, const float *, const float *, size_t,
-                    float *);
+                    prism_prefetch_stream *, float *);
     void (*weight_grad)(const float *, const float *, size_t, size_t, size_t, bool, float *,
                         float *);
     void (*normalise)(const uint8_t *, size_t, float *);
-    void (*gather_forward)(const uint8_t *, const uint32_t *, size_t, size_t, const float *,
-                           const float *, size_t, float *);
-    void (*gather_weight_grad)(const uint8_t *, const uint32_t *, const float *, size_t, size_t,
-                               size_t, bool, float *, float *);
+    void (*gather_rows)(const uint8_t *, const uint32_t *, size_t, size_t, float *);
 } variant;
 
 static variant variants[3];
@@ -54,21 +49,18 @@ static int setup(void **state)
     variants[0] = (variant){"generic", true, prism_kernel_linear_forward_generic,
                             prism_kernel_linear_weight_grad_generic,
                             prism_kernel_normalise_pixels_generic,
-                            prism_kernel_gather_forward_generic,
-                            prism_kernel_gather_weight_grad_generic};
+                            prism_kernel_gather_rows_generic};
     bool has_avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
     variants[1] = (variant){"avx2", has_avx2,
                             prism_kernel_linear_forward_avx2,
                             prism_kernel_linear_weight_grad_avx2,
                             prism_kernel_normalise_pixels_avx2,
-                            prism_kernel_gather_forward_avx2,
-                            prism_kernel_gather_weight_grad_avx2};
+                            prism_kernel_gather_rows_avx2};
     variants[2] = (variant){"avx512", __builtin_cpu_supports("avx512f"),
                             prism_kernel_linear_forward_avx512,
                             prism_kernel_linear_weight_grad_avx512,
                             prism_kernel_normalise_pixels_avx512,
-                            prism_kernel_gather_forward_avx512,
-                            prism_kernel_gather_weight_grad_avx512};
+                            prism_kernel_gather_rows_avx512};
     return 0;
 }
 
@@ -104,7 +96,7 @@ static void test_forward_variants_agree(void **state)
         float *ref = malloc(n * h * sizeof *ref);
         float *got = malloc(n * h * sizeof *got);
 
-        variants[0].forward(x, n, d, w, b, h, ref);
+        variants[0].forward(x, n, d, w, b, h, NULL, ref);
         for (size_t i = 0; i < n; i++) {
             for (size_t o = 0; o < h; o++) {
                 double sum = b[o];
@@ -118,7 +110,7 @@ static void test_forward_variants_agree(void **state)
             if (!variants[v].usable) {
                 continue;
             }
-            variants[v].forward(x, n, d, w, b, h, got);
+            variants[v].forward(x, n, d, w, b, h, NULL, got);
             if (memcmp(ref, got, n * h * sizeof *got) != 0) {
                 fail_msg("forward: %s differs from generic for shape %zu x %zu x %zu",
                          variants[v].name, n, d, h);
@@ -209,73 +201,53 @@ static void test_normalise_exact_for_every_byte(void **state)
     assert_true(prism_pixel_normalise(255) == 1.0f);
 }
 
-/* Reading a shuffled batch straight from the bytes gives the same z, dw and db, bit for bit, as
- * normalising the rows first and then calling the float kernels, in every variant. The shapes
- * cover the article's (512 rows: whole tiles of the weight gradient, 784 = 49 vectors, h = 10),
- * a row left over, h past a block of 10, the columns past the last whole vector, and h < 5. */
-static void test_gathered_rows_match_two_steps(void **state)
+/* Gathering shuffled rows gives each row's normalised pixels, in every variant; and a forward
+ * pass that requests a prefetch stream on the way gives the bits of one that does not, and
+ * requests every line of the stream. */
+static void test_gather_rows_and_prefetch_stream(void **state)
 {
     (void)state;
-    static const size_t shapes[][3] = {
-        {512, 784, 10}, {7, 784, 10}, {9, 64, 12}, {6, 37, 3}, {33, 100, 23}};
-    enum { IMAGES = 50 };
-    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
-        size_t n = shapes[s][0];
-        size_t d = shapes[s][1];
-        size_t h = shapes[s][2];
-        uint8_t *pixels = malloc(IMAGES * d);
-        uint32_t *indices = malloc(n * sizeof *indices);
-        prism_rng rng;
-        uint64_t key = 900 + s;
-        prism_rng_open(&rng, 7, PRISM_RNG_TEST, &key, 1);
-        for (size_t i = 0; i < IMAGES * d; i++) {
-            pixels[i] = (uint8_t)prism_rng_below(&rng, 256);
-        }
-        for (size_t i = 0; i < n; i++) {
-            indices[i] = (uint32_t)prism_rng_below(&rng, IMAGES);
-        }
-        float *w = random_floats(h * d, 1000 + s);
-        float *b = random_floats(h, 1100 + s);
-        float *dz = random_floats(n * h, 1200 + s);
-        float *x = malloc(n * d * sizeof(float));
-        float *z_ref = malloc(n * h * sizeof(float));
-        float *z = malloc(n * h * sizeof(float));
-        float *dw_ref = malloc(h * d * sizeof(float));
-        float *dw = malloc(h * d * sizeof(float));
-        float db_ref[32];
-        float db[32];
-        for (size_t i = 0; i < n; i++) {
-            variants[0].normalise(pixels + (size_t)indices[i] * d, d, x + i * d);
-        }
-        variants[0].forward(x, n, d, w, b, h, z_ref);
-        variants[0].weight_grad(x, dz, n, d, h, false, dw_ref, db_ref);
-        for (int v = 0; v < 3; v++) {
-            if (!variants[v].usable) {
-                continue;
-            }
-            variants[v].gather_forward(pixels, indices, n, d, w, b, h, z);
-            if (memcmp(z, z_ref, n * h * sizeof(float)) != 0) {
-                fail_msg("gather forward: %s differs from the two steps for %zu x %zu x %zu",
-                         variants[v].name, n, d, h);
-            }
-            variants[v].gather_weight_grad(pixels, indices, dz, n, d, h, false, dw, db);
-            if (memcmp(dw, dw_ref, h * d * sizeof(float)) != 0 ||
-                memcmp(db, db_ref, h * sizeof(float)) != 0) {
-                fail_msg("gather weight grad: %s differs from the two steps for %zu x %zu x %zu",
-                         variants[v].name, n, d, h);
-            }
-        }
-        free(pixels);
-        free(indices);
-        free(w);
-        free(b);
-        free(dz);
-        free(x);
-        free(z_ref);
-        free(z);
-        free(dw_ref);
-        free(dw);
+    enum { IMAGES = 50, ROWS = 9, D = 784, H = 10 };
+    uint8_t *pixels = malloc(IMAGES * D);
+    uint32_t indices[ROWS];
+    prism_rng rng;
+    uint64_t key = 901;
+    prism_rng_open(&rng, 7, PRISM_RNG_TEST, &key, 1);
+    for (size_t i = 0; i < IMAGES * D; i++) {
+        pixels[i] = (uint8_t)prism_rng_below(&rng, 256);
     }
+    for (size_t i = 0; i < ROWS; i++) {
+        indices[i] = (uint32_t)prism_rng_below(&rng, IMAGES);
+    }
+    float *x = malloc(ROWS * D * sizeof(float));
+    float *w = random_floats(H * D, 1000);
+    float *b = random_floats(H, 1100);
+    float z_plain[ROWS * H];
+    float z_streamed[ROWS * H];
+    for (int v = 0; v < 3; v++) {
+        if (!variants[v].usable) {
+            continue;
+        }
+        variants[v].gather_rows(pixels, indices, ROWS, D, x);
+        for (size_t i = 0; i < ROWS; i++) {
+            for (size_t k = 0; k < D; k++) {
+                float want = prism_pixel_normalise(pixels[(size_t)indices[i] * D + k]);
+                if (memcmp(&want, &x[i * D + k], sizeof want) != 0) {
+                    fail_msg("gather rows: %s, row %zu column %zu", variants[v].name, i, k);
+                }
+            }
+        }
+        variants[v].forward(x, ROWS, D, w, b, H, NULL, z_plain);
+        prism_prefetch_stream stream = {pixels, indices, ROWS, D, 0, 0};
+        variants[v].forward(x, ROWS, D, w, b, H, &stream, z_streamed);
+        assert_memory_equal(z_plain, z_streamed, sizeof z_plain);
+        assert_int_equal(stream.next_row, ROWS);
+        assert_int_equal(stream.next_offset, 0);
+    }
+    free(pixels);
+    free(x);
+    free(w);
+    free(b);
 }
 
 int main(void)
@@ -284,7 +256,7 @@ int main(void)
         cmocka_unit_test(test_forward_variants_agree),
         cmocka_unit_test(test_weight_grad_variants_agree),
         cmocka_unit_test(test_normalise_exact_for_every_byte),
-        cmocka_unit_test(test_gathered_rows_match_two_steps),
+        cmocka_unit_test(test_gather_rows_and_prefetch_stream),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -8,7 +8,7 @@
 #define DECLARE_VARIANT(suffix)                                                                  \
     void prism_kernel_linear_forward_##suffix(const float *x, size_t n, size_t d,               \
                                               const float *w, const float *b, size_t h,         \
-                                              float *z);                                         \
+                                              prism_prefetch_stream *stream, float *z);         \
     void prism_kernel_linear_weight_grad_##suffix(const float *x, const float *dz, size_t n,    \
                                                   size_t d, size_t h, bool accumulate,         \
                                                   float *dw, float *db);                       \
@@ -16,16 +16,8 @@
     void prism_kernel_map_##suffix(int function, const float *x, float *y, size_t n);         \
     void prism_kernel_linear_input_grad_##suffix(const float *dz, size_t n, size_t d,          \
                                                  const float *w, size_t h, float *dx);         \
-    void prism_kernel_gather_forward_##suffix(const uint8_t *pixels, const uint32_t *indices,  \
-                                              size_t n, size_t d, const float *w,              \
-                                              const float *b, size_t h, float *z);             \
-    void prism_kernel_gather_weight_grad_##suffix(const uint8_t *pixels,                       \
-                                                  const uint32_t *indices, const float *dz,    \
-                                                  size_t n, size_t d, size_t h,                \
-                                                  bool accumulate, float *dw, float *db);       \
     void prism_kernel_gather_rows_##suffix(const uint8_t *pixels, const uint32_t *indices,     \
-                                           size_t n, size_t d, const uint32_t *next,           \
-                                           size_t next_n, float *x);
+                                           size_t n, size_t d, float *x);
 DECLARE_VARIANT(avx512)
 DECLARE_VARIANT(avx2)
 DECLARE_VARIANT(generic)
@@ -33,18 +25,13 @@ DECLARE_VARIANT(generic)
 typedef struct kernel_table {
     const char *name;
     void (*forward)(const float *, size_t, size_t, const float *, const float *, size_t,
-                    float *);
+                    prism_prefetch_stream *, float *);
     void (*weight_grad)(const float *, const float *, size_t, size_t, size_t, bool, float *,
                         float *);
     void (*normalise)(const uint8_t *, size_t, float *);
     void (*map)(int, const float *, float *, size_t);
     void (*input_grad)(const float *, size_t, size_t, const float *, size_t, float *);
-    void (*gather_forward)(const uint8_t *, const uint32_t *, size_t, size_t, const float *,
-                           const float *, size_t, float *);
-    void (*gather_weight_grad)(const uint8_t *, const uint32_t *, const float *, size_t, size_t,
-                               size_t, bool, float *, float *);
-    void (*gather_rows)(const uint8_t *, const uint32_t *, size_t, size_t, const uint32_t *,
-                        size_t, float *);
+    void (*gather_rows)(const uint8_t *, const uint32_t *, size_t, size_t, float *);
 } kernel_table;
 
 static kernel_table chosen;
@@ -59,8 +46,6 @@ static void choose_variant(void)
                                 prism_kernel_normalise_pixels_avx512,
                                 prism_kernel_map_avx512,
                                 prism_kernel_linear_input_grad_avx512,
-                                prism_kernel_gather_forward_avx512,
-                                prism_kernel_gather_weight_grad_avx512,
                                 prism_kernel_gather_rows_avx512};
     } else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
         chosen = (kernel_table){"avx2-fma", prism_kernel_linear_forward_avx2,
@@ -68,8 +53,6 @@ static void choose_variant(void)
                                 prism_kernel_normalise_pixels_avx2,
                                 prism_kernel_map_avx2,
                                 prism_kernel_linear_input_grad_avx2,
-                                prism_kernel_gather_forward_avx2,
-                                prism_kernel_gather_weight_grad_avx2,
                                 prism_kernel_gather_rows_avx2};
     } else {
         chosen = (kernel_table){"generic", prism_kernel_linear_forward_generic,
@@ -77,17 +60,16 @@ static void choose_variant(void)
                                 prism_kernel_normalise_pixels_generic,
                                 prism_kernel_map_generic,
                                 prism_kernel_linear_input_grad_generic,
-                                prism_kernel_gather_forward_generic,
-                                prism_kernel_gather_weight_grad_generic,
                                 prism_kernel_gather_rows_generic};
     }
 }
 
 void prism_kernel_linear_forward(const float *x, size_t n, size_t d, const float *w,
-                                 const float *b, size_t h, float *z)
+                                 const float *b, size_t h, prism_prefetch_stream *stream,
+                                 float *z)
 {
     pthread_once(&chosen_once, choose_variant);
-    chosen.forward(x, n, d, w, b, h, z);
+    chosen.forward(x, n, d, w, b, h, stream, z);
 }
 
 void prism_kernel_linear_weight_grad(const float *x, const float *dz, size_t n, size_t d,
@@ -110,26 +92,11 @@ void prism_kernel_linear_input_grad(const float *dz, size_t n, size_t d, const f
     chosen.input_grad(dz, n, d, w, h, dx);
 }
 
-void prism_kernel_gather_forward(const uint8_t *pixels, const uint32_t *indices, size_t n,
-                                 size_t d, const float *w, const float *b, size_t h, float *z)
-{
-    pthread_once(&chosen_once, choose_variant);
-    chosen.gather_forward(pixels, indices, n, d, w, b, h, z);
-}
-
-void prism_kernel_gather_weight_grad(const uint8_t *pixels, const uint32_t *indices,
-                                     const float *dz, size_t n, size_t d, size_t h,
-                                     bool accumulate, float *dw, float *db)
-{
-    pthread_once(&chosen_once, choose_variant);
-    chosen.gather_weight_grad(pixels, indices, dz, n, d, h, accumulate, dw, db);
-}
-
 void prism_kernel_gather_rows(const uint8_t *pixels, const uint32_t *indices, size_t n, size_t d,
-                              const uint32_t *next, size_t next_n, float *x)
+                              float *x)
 {
     pthread_once(&chosen_once, choose_variant);
-    chosen.gather_rows(pixels, indices, n, d, next, next_n, x);
+    chosen.gather_rows(pixels, indices, n, d, x);
 }
 
 void prism_kernel_map(prism_kernel_function function, const float *x, float *y, size_t n)

@@ -12,9 +12,25 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* z may not alias x or w. Any n, d, h. */
+/* Cache lines of images wanted soon (the rows `indices` of a byte dataset, row_bytes each),
+ * requested from memory into L2 a line at a time from inside a product's loop. A burst of
+ * requests stalls the core once its few miss buffers are full; a trickle between the
+ * multiply-adds goes out while the arithmetic goes on. `next_row` and `next_offset` say where
+ * the requests have got to; start them at 0. */
+typedef struct prism_prefetch_stream {
+    const uint8_t *pixels;
+    const uint32_t *indices;
+    size_t rows;
+    size_t row_bytes;
+    size_t next_row;
+    size_t next_offset;
+} prism_prefetch_stream;
+
+/* z may not alias x or w. Any n, d, h. When stream is not NULL, its lines are requested on the
+ * way (what is left at the end, all at once). */
 void prism_kernel_linear_forward(const float *x, size_t n, size_t d, const float *w,
-                                 const float *b, size_t h, float *z);
+                                 const float *b, size_t h, prism_prefetch_stream *stream,
+                                 float *z);
 
 /* Overwrites dw and db, or, when `accumulate`, adds to them: each element's in-order sum over
  * rows continues from its value, so a batch taken in parts in order gives the bits of the whole
@@ -30,21 +46,10 @@ void prism_kernel_linear_input_grad(const float *dz, size_t n, size_t d, const f
  * (torchvision's ToTensor + Normalize((0.5,), (0.5,))) for every byte. */
 void prism_kernel_normalise_pixels(const uint8_t *pixels, size_t n, float *out);
 
-/* The first layer on a batch read straight from a byte dataset: row i of x is the normalised
- * pixels of image indices[i] (each image d bytes at pixels + indices[i] * d). Both give the
- * results of normalising the rows into x and calling the float kernel, bit for bit, without
- * writing x: z[n][h] = x . w^T + b, and dw, db as prism_kernel_linear_weight_grad. */
-void prism_kernel_gather_forward(const uint8_t *pixels, const uint32_t *indices, size_t n,
-                                 size_t d, const float *w, const float *b, size_t h, float *z);
-void prism_kernel_gather_weight_grad(const uint8_t *pixels, const uint32_t *indices,
-                                     const float *dz, size_t n, size_t d, size_t h,
-                                     bool accumulate, float *dw, float *db);
-
-/* x[i] = the normalised pixels of image indices[i] for n rows, as prism_kernel_normalise_pixels.
- * The images of the next part of a batch (next, next_n; next may be NULL) are requested from
- * memory on the way, so that they have arrived when their turn comes. */
+/* x[i] = the normalised pixels of image indices[i] (d bytes at pixels + indices[i] * d) for n
+ * rows, as prism_kernel_normalise_pixels computes them. */
 void prism_kernel_gather_rows(const uint8_t *pixels, const uint32_t *indices, size_t n, size_t d,
-                              const uint32_t *next, size_t next_n, float *x);
+                              float *x);
 
 /* Element-wise functions evaluated on vectors, identical in every variant. Accuracy: exp and
  * expm1 about 1 ulp, tanh a few ulp, erfc 1.2e-7 relative. Inputs beyond float's range

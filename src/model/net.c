@@ -233,14 +233,16 @@ static void apply_mask(float *t, size_t n, size_t width, const float *mask)
     }
 }
 
-static void linear_forward(const float *in, size_t n, const prism_layer_view *v, float *out)
+static void linear_forward(const float *in, size_t n, const prism_layer_view *v,
+                           prism_prefetch_stream *stream, float *out)
 {
-    prism_kernel_linear_forward(in, n, v->in, v->w, v->b, v->out, out);
+    prism_kernel_linear_forward(in, n, v->in, v->w, v->b, v->out, stream, out);
 }
 
-/* Computes position p's output from its input (the previous position's output, or x). */
+/* Computes position p's output from its input (the previous position's output, or x); the first
+ * layer's product requests the lines of `stream` (may be NULL) on the way. */
 static void run_stage(const prism_net *net, prism_net_workspace *ws, const float *x, size_t n,
-                      size_t p)
+                      size_t p, prism_prefetch_stream *stream)
 {
     size_t l = p / STAGES_PER_LAYER;
     const prism_layer_spec *spec = &net->spec.hidden[l];
@@ -251,7 +253,7 @@ static void run_stage(const prism_net *net, prism_net_workspace *ws, const float
 
     switch (p % STAGES_PER_LAYER) {
     case 0:
-        linear_forward(in, n, v, out);
+        linear_forward(in, n, v, p == 0 ? stream : NULL, out);
         break;
     case 1:
         if (spec->norm == PRISM_NORM_LAYERNORM) {
@@ -273,10 +275,10 @@ static void run_stage(const prism_net *net, prism_net_workspace *ws, const float
 /* Runs positions first..last inclusive, then the output layer when last is the final one. */
 static void run_positions(const prism_net *net, prism_net_workspace *ws, const float *x,
                           size_t n, size_t first, size_t last, size_t mask_position,
-                          const float *mask)
+                          const float *mask, prism_prefetch_stream *stream)
 {
     for (size_t p = first; p <= last; p++) {
-        run_stage(net, ws, x, n, p);
+        run_stage(net, ws, x, n, p, stream);
         if (mask != NULL && p == mask_position) {
             apply_mask(ws->stage[p], n, net->spec.hidden[p / STAGES_PER_LAYER].width, mask);
         }
@@ -287,7 +289,7 @@ static void run_output(const prism_net *net, prism_net_workspace *ws, size_t n)
 {
     size_t top = net->spec.n_hidden;
     const prism_layer_view *v = &net->layer[top];
-    linear_forward(ws->stage[STAGES_PER_LAYER * top - 1], n, v, ws->logits);
+    linear_forward(ws->stage[STAGES_PER_LAYER * top - 1], n, v, NULL, ws->logits);
 }
 
 void prism_net_forward(const prism_net *net, prism_net_workspace *ws, const float *x, size_t n,
@@ -295,7 +297,7 @@ void prism_net_forward(const prism_net *net, prism_net_workspace *ws, const floa
 {
     size_t last = STAGES_PER_LAYER * net->spec.n_hidden - 1;
     size_t mask_position = site != NULL ? site_position(site) : 0;
-    run_positions(net, ws, x, n, 0, last, mask_position, site != NULL ? mask : NULL);
+    run_positions(net, ws, x, n, 0, last, mask_position, site != NULL ? mask : NULL, NULL);
     run_output(net, ws, n);
 }
 
@@ -303,15 +305,19 @@ void prism_net_forward_gathered(const prism_net *net, prism_net_workspace *ws,
                                 const uint8_t *pixels, const uint32_t *indices, size_t n,
                                 const uint32_t *next, size_t next_n, float *x)
 {
-    prism_kernel_gather_rows(pixels, indices, n, net->spec.inputs, next, next_n, x);
-    prism_net_forward(net, ws, x, n, NULL, NULL);
+    prism_kernel_gather_rows(pixels, indices, n, net->spec.inputs, x);
+    prism_prefetch_stream stream = {pixels, next, next != NULL ? next_n : 0, net->spec.inputs,
+                                    0, 0};
+    size_t last = STAGES_PER_LAYER * net->spec.n_hidden - 1;
+    run_positions(net, ws, x, n, 0, last, 0, NULL, &stream);
+    run_output(net, ws, n);
 }
 
 void prism_net_forward_to_site(const prism_net *net, prism_net_workspace *ws, const float *x,
                                size_t n, const prism_site *site, float *out)
 {
     size_t p = site_position(site);
-    run_positions(net, ws, x, n, 0, p, 0, NULL);
+    run_positions(net, ws, x, n, 0, p, 0, NULL, NULL);
     memcpy(out, ws->stage[p], n * net->spec.hidden[site->layer].width * sizeof *out);
 }
 
@@ -327,7 +333,7 @@ void prism_net_forward_from_site(const prism_net *net, prism_net_workspace *ws,
     }
     size_t last = STAGES_PER_LAYER * net->spec.n_hidden - 1;
     if (p < last) {
-        run_positions(net, ws, NULL, n, p + 1, last, 0, NULL);
+        run_positions(net, ws, NULL, n, p + 1, last, 0, NULL, NULL);
     }
     run_output(net, ws, n);
 }

@@ -11,6 +11,11 @@
  * the same bits. */
 enum { PART_ROWS = 32 };
 
+/* Images are requested from memory into the core's L2 this many parts before their turn (256
+ * rows, 200 KB for MNIST): the shuffled order makes every image a fresh trip to memory, and the
+ * hardware cannot guess the next one. Measured best among 1, 2, 4, 8, 16 and 32 parts. */
+enum { PREFETCH_PARTS_AHEAD = 8 };
+
 /* Buffers for one training run, freed together. */
 typedef struct trainer {
     prism_net_workspace ws;
@@ -64,8 +69,10 @@ static double train_batch(const prism_net *net, trainer *t, const prism_split *s
     double loss_sum = 0.0;
     for (size_t first = 0; first < rows; first += t->part_rows) {
         size_t n = rows - first < t->part_rows ? rows - first : t->part_rows;
-        size_t after = first + n;
-        size_t next_n = left - after < t->part_rows ? left - after : t->part_rows;
+        size_t after = first + n + (PREFETCH_PARTS_AHEAD - 1) * t->part_rows;
+        size_t next_n = after >= left                      ? 0
+                        : left - after < t->part_rows ? left - after
+                                                      : t->part_rows;
         prism_net_forward_gathered(net, &t->ws, split->pixels, batch + first, n,
                                    next_n > 0 ? batch + after : NULL, next_n, t->x);
         prism_net_backward_part(net, &t->ws, t->x, t->labels + first, n, rows, first == 0,

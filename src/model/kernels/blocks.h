@@ -1,16 +1,15 @@
-/* Register blocks of the first-layer products, written once for two kinds of row source:
- *   float: rows of an input matrix x[n][d];
- *   pixel: images of a byte dataset picked by an index list, normalised as they are loaded.
- * A kind provides KIND_rows (the source), KIND_row (a pointer to one row), row_of_KIND (row i),
- * vec_of_KIND (16 inputs of a row as floats) and scalar_of_KIND (one input). Because the pixel
- * kind produces exactly the floats the float kind would read, both give the same bits. Block
- * sizes are fixed so that the compiler unrolls them completely and keeps every accumulator in a
- * register. */
+/* Register blocks of the Linear products. Blocks are written for a kind of row source: a kind
+ * provides KIND_rows (the source), KIND_row (a pointer to one row), row_of_KIND (row i),
+ * vec_of_KIND (16 inputs of a row as floats) and scalar_of_KIND (one input). The one kind in use
+ * is float rows of a matrix x[n][d]; a source that produces the same floats gives the same bits.
+ * Block sizes are fixed so that the compiler unrolls them completely and keeps every accumulator
+ * in a register. */
 #ifndef PRISM_MODEL_KERNELS_BLOCKS_H
 #define PRISM_MODEL_KERNELS_BLOCKS_H
 
 #include <stdbool.h>
 
+#include "model/kernels.h"
 #include "vec.h"
 
 typedef struct float_rows {
@@ -34,38 +33,51 @@ static inline float scalar_of_float(float_row row, size_t k)
     return row[k];
 }
 
-typedef struct pixel_rows {
-    const uint8_t *pixels;
-    const uint32_t *indices;
-    size_t d;
-} pixel_rows;
-typedef const uint8_t *pixel_row;
-
-static inline pixel_row row_of_pixel(pixel_rows src, size_t i)
+/* One cache line of the stream, if any is left. */
+static inline void stream_request(prism_prefetch_stream *s)
 {
-    return src.pixels + (size_t)src.indices[i] * src.d;
+    if (s->next_row >= s->rows) {
+        return;
+    }
+    const uint8_t *row = s->pixels + (size_t)s->indices[s->next_row] * s->row_bytes;
+    __builtin_prefetch(row + s->next_offset, 0, 2);
+    s->next_offset += 64;
+    if (s->next_offset >= s->row_bytes) {
+        s->next_offset = 0;
+        s->next_row++;
+    }
 }
 
-static inline v16 vec_of_pixel(pixel_row row, size_t k)
+static inline void stream_finish(prism_prefetch_stream *s)
 {
-    return normalise16(row + k);
+    while (s->next_row < s->rows) {
+        stream_request(s);
+    }
 }
 
-static inline float scalar_of_pixel(pixel_row row, size_t k)
-{
-    return normalise1(row[k]);
-}
+/* Columns d_vec..d-1 of a dot product folded into lane column % 16 one by one. Kept out of line:
+ * indexing lanes by a variable would otherwise make the compiler keep every accumulator of a
+ * block in memory. */
+#define DEFINE_FOLD_TAIL(KIND)                                                                   \
+    static __attribute__((noinline)) v16 fold_tail_##KIND(v16 lanes, KIND##_row row,            \
+                                                          const float *w, size_t d_vec,          \
+                                                          size_t d)                              \
+    {                                                                                            \
+        for (size_t k = d_vec; k < d; k++) {                                                     \
+            lanes[k % LANES] = fmaf(scalar_of_##KIND(row, k), w[k], lanes[k % LANES]);           \
+        }                                                                                        \
+        return lanes;                                                                            \
+    }
 
 /* z[i0 + r][o0 + o] for R rows and O outputs: each weight vector loaded once serves all R rows
  * and each input vector all O outputs. Each dot product is 16 lane sums over the whole vectors
  * in order, then the columns past them folded into lane column % 16 one by one, then a fixed
- * reduction of the lanes, then the bias. `ahead` (NULL for none) names R rows wanted soon: they
- * are requested a cache line at a time between the multiply-adds, where the requests do not
- * stall the loop. */
+ * reduction of the lanes, then the bias. Every other step requests a line of `stream` (may be
+ * NULL). */
 #define DEFINE_FORWARD_BLOCK(KIND, R, O)                                                         \
     static inline void forward_##KIND##_##R##x##O(KIND##_rows src, size_t i0, const float *w,   \
                                                   const float *b, size_t o0, size_t h,          \
-                                                  const KIND##_row *ahead, float *z)            \
+                                                  prism_prefetch_stream *stream, float *z)      \
     {                                                                                            \
         const size_t d = src.d;                                                                  \
         const size_t d_vec = d - d % LANES;                                                      \
@@ -78,11 +90,8 @@ static inline float scalar_of_pixel(pixel_row row, size_t k)
             }                                                                                    \
         }                                                                                        \
         for (size_t k = 0; k < d_vec; k += LANES) {                                              \
-            size_t offset_bytes = k * sizeof *rows[0];                                           \
-            if (ahead != NULL && offset_bytes % 64 == 0) {                                       \
-                for (int r = 0; r < R; r++) {                                                    \
-                    __builtin_prefetch(ahead[r] + k);                                            \
-                }                                                                                \
+            if (stream != NULL && k % (2 * LANES) == 0) {                                        \
+                stream_request(stream);                                                          \
             }                                                                                    \
             v16 xr[R];                                                                           \
             for (int r = 0; r < R; r++) {                                                        \
@@ -97,11 +106,10 @@ static inline float scalar_of_pixel(pixel_row row, size_t k)
         }                                                                                        \
         for (int r = 0; r < R; r++) {                                                            \
             for (int o = 0; o < O; o++) {                                                        \
-                const float *wo = w + (o0 + (size_t)o) * d;                                      \
                 v16 lanes = acc[r][o];                                                           \
-                for (size_t k = d_vec; k < d; k++) {                                             \
-                    lanes[k % LANES] = fmaf(scalar_of_##KIND(rows[r], k), wo[k],                 \
-                                            lanes[k % LANES]);                                   \
+                if (d_vec < d) {                                                                 \
+                    const float *wo = w + (o0 + (size_t)o) * d;                                  \
+                    lanes = fold_tail_##KIND(lanes, rows[r], wo, d_vec, d);                      \
                 }                                                                                \
                 z[(i0 + (size_t)r) * h + o0 + (size_t)o] = reduce16(lanes) + b[o0 + (size_t)o];  \
             }                                                                                    \

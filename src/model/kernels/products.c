@@ -1,6 +1,7 @@
 /* The products of a Linear layer on float rows: forward, weight gradient, input gradient. */
 #include "blocks.h"
 
+DEFINE_FOLD_TAIL(float)
 DEFINE_FORWARD_BLOCK(float, 4, 5)
 DEFINE_FORWARD_BLOCK(float, 4, 1)
 DEFINE_FORWARD_BLOCK(float, 1, 1)
@@ -34,10 +35,14 @@ static void forward_narrow(const float *x, size_t n, size_t d, const float *w, c
 }
 
 void KERNEL(prism_kernel_linear_forward_)(const float *x, size_t n, size_t d, const float *w,
-                                          const float *b, size_t h, float *z)
+                                          const float *b, size_t h,
+                                          prism_prefetch_stream *stream, float *z)
 {
     if (d < LANES) {
         forward_narrow(x, n, d, w, b, h, z);
+        if (stream != NULL) {
+            stream_finish(stream);
+        }
         return;
     }
     float_rows src = {x, d};
@@ -45,16 +50,19 @@ void KERNEL(prism_kernel_linear_forward_)(const float *x, size_t n, size_t d, co
     for (; i + 4 <= n; i += 4) {
         size_t o0 = 0;
         for (; o0 + 5 <= h; o0 += 5) {
-            forward_float_4x5(src, i, w, b, o0, h, NULL, z);
+            forward_float_4x5(src, i, w, b, o0, h, stream, z);
         }
         for (; o0 < h; o0++) {
-            forward_float_4x1(src, i, w, b, o0, h, NULL, z);
+            forward_float_4x1(src, i, w, b, o0, h, stream, z);
         }
     }
     for (; i < n; i++) {
         for (size_t o0 = 0; o0 < h; o0++) {
-            forward_float_1x1(src, i, w, b, o0, h, NULL, z);
+            forward_float_1x1(src, i, w, b, o0, h, stream, z);
         }
+    }
+    if (stream != NULL) {
+        stream_finish(stream);
     }
 }
 
