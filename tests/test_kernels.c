@@ -15,6 +15,7 @@
 #include "core/rng.h"
 #include "data/dataset.h"
 #include "model/kernels.h"
+#include "model/layers.h"
 
 #define DECLARE_VARIANT(suffix)                                                                  \
     void prism_kernel_linear_forward_##suffix(const float *, size_t, size_t, const float *,     \
@@ -24,7 +25,15 @@
                                                   size_t, bool, float *, float *);               \
     void prism_kernel_normalise_pixels_##suffix(const uint8_t *, size_t, float *);           \
     void prism_kernel_gather_rows_##suffix(const uint8_t *, const uint32_t *, size_t, size_t,  \
-                                           float *);
+                                           float *);                                            \
+    void prism_kernel_layernorm_forward_##suffix(const float *, size_t, size_t, const float *, \
+                                                 const float *, float, float *, float *,       \
+                                                 float *);                                     \
+    void prism_kernel_layernorm_backward_##suffix(const float *, const float *, const float *, \
+                                                  size_t, size_t, const float *, bool,         \
+                                                  float *, float *, float *);                  \
+    void prism_kernel_softmax_xent_##suffix(const float *, const uint8_t *, size_t, size_t,    \
+                                            size_t, float *, double *);
 DECLARE_VARIANT(avx512)
 DECLARE_VARIANT(avx2)
 DECLARE_VARIANT(generic)
@@ -38,6 +47,12 @@ typedef struct variant {
                         float *);
     void (*normalise)(const uint8_t *, size_t, float *);
     void (*gather_rows)(const uint8_t *, const uint32_t *, size_t, size_t, float *);
+    void (*layernorm_forward)(const float *, size_t, size_t, const float *, const float *, float,
+                              float *, float *, float *);
+    void (*layernorm_backward)(const float *, const float *, const float *, size_t, size_t,
+                               const float *, bool, float *, float *, float *);
+    void (*softmax_xent)(const float *, const uint8_t *, size_t, size_t, size_t, float *,
+                         double *);
 } variant;
 
 static variant variants[3];
@@ -49,18 +64,27 @@ static int setup(void **state)
     variants[0] = (variant){"generic", true, prism_kernel_linear_forward_generic,
                             prism_kernel_linear_weight_grad_generic,
                             prism_kernel_normalise_pixels_generic,
-                            prism_kernel_gather_rows_generic};
+                            prism_kernel_gather_rows_generic,
+                            prism_kernel_layernorm_forward_generic,
+                            prism_kernel_layernorm_backward_generic,
+                            prism_kernel_softmax_xent_generic};
     bool has_avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
     variants[1] = (variant){"avx2", has_avx2,
                             prism_kernel_linear_forward_avx2,
                             prism_kernel_linear_weight_grad_avx2,
                             prism_kernel_normalise_pixels_avx2,
-                            prism_kernel_gather_rows_avx2};
+                            prism_kernel_gather_rows_avx2,
+                            prism_kernel_layernorm_forward_avx2,
+                            prism_kernel_layernorm_backward_avx2,
+                            prism_kernel_softmax_xent_avx2};
     variants[2] = (variant){"avx512", __builtin_cpu_supports("avx512f"),
                             prism_kernel_linear_forward_avx512,
                             prism_kernel_linear_weight_grad_avx512,
                             prism_kernel_normalise_pixels_avx512,
-                            prism_kernel_gather_rows_avx512};
+                            prism_kernel_gather_rows_avx512,
+                            prism_kernel_layernorm_forward_avx512,
+                            prism_kernel_layernorm_backward_avx512,
+                            prism_kernel_softmax_xent_avx512};
     return 0;
 }
 
@@ -250,6 +274,93 @@ static void test_gather_rows_and_prefetch_stream(void **state)
     free(b);
 }
 
+/* The row-wise layers 16 rows at a time give the bits of model/layers.c's loops in every
+ * variant: row counts below, at and past a block of 16, widths 1, 10 and 16, parameter gradients
+ * started and continued, a NaN and a huge logit. */
+static void test_row_layers_match_reference(void **state)
+{
+    (void)state;
+    static const size_t rows[] = {1, 16, 37};
+    static const size_t widths[] = {1, 10, 16};
+    for (size_t a = 0; a < 3; a++) {
+        for (size_t b = 0; b < 3; b++) {
+            size_t n = rows[a];
+            size_t h = widths[b];
+            float *x = random_floats(n * h, 500 + a * 3 + b);
+            float *dy = random_floats(n * h, 600 + a * 3 + b);
+            float *gain = random_floats(h, 700 + b);
+            float *shift = random_floats(h, 800 + b);
+            uint8_t labels[37];
+            for (size_t i = 0; i < n; i++) {
+                labels[i] = (uint8_t)((i * 7) % h);
+                x[i * h] *= 40.0f; /* spread logits: exp of large negatives */
+            }
+            if (n > 3 && h > 1) {
+                x[3 * h + 1] = NAN;
+            }
+            size_t bytes = n * h * sizeof(float);
+            float *ref_y = malloc(bytes);
+            float *ref_xhat = malloc(bytes);
+            float *ref_dx = malloc(bytes);
+            float *got_y = malloc(bytes);
+            float *got_xhat = malloc(bytes);
+            float *got_dx = malloc(bytes);
+            float *ref_dlogits = malloc(bytes);
+            float *got_dlogits = malloc(bytes);
+            float ref_rstd[37];
+            float got_rstd[37];
+            float ref_dgain[16];
+            float ref_dshift[16];
+            float got_dgain[16];
+            float got_dshift[16];
+
+            prism_layernorm_forward(x, n, h, gain, shift, 1e-5f, ref_y, ref_xhat, ref_rstd);
+            prism_layernorm_backward(dy, ref_xhat, ref_rstd, n, h, gain, false, ref_dx,
+                                     ref_dgain, ref_dshift);
+            prism_layernorm_backward(dy, ref_xhat, ref_rstd, n, h, gain, true, ref_dx,
+                                     ref_dgain, ref_dshift);
+            double ref_loss = 0.25;
+            prism_softmax_xent_part(x, labels, n, h, 512, ref_dlogits, &ref_loss);
+
+            for (int v = 0; v < 3; v++) {
+                if (!variants[v].usable) {
+                    continue;
+                }
+                variants[v].layernorm_forward(x, n, h, gain, shift, 1e-5f, got_y, got_xhat,
+                                              got_rstd);
+                variants[v].layernorm_backward(dy, got_xhat, got_rstd, n, h, gain, false,
+                                               got_dx, got_dgain, got_dshift);
+                variants[v].layernorm_backward(dy, got_xhat, got_rstd, n, h, gain, true,
+                                               got_dx, got_dgain, got_dshift);
+                double got_loss = 0.25;
+                variants[v].softmax_xent(x, labels, n, h, 512, got_dlogits, &got_loss);
+                if (memcmp(ref_y, got_y, bytes) != 0 || memcmp(ref_xhat, got_xhat, bytes) != 0 ||
+                    memcmp(ref_rstd, got_rstd, n * sizeof(float)) != 0 ||
+                    memcmp(ref_dgain, got_dgain, h * sizeof(float)) != 0 ||
+                    memcmp(ref_dshift, got_dshift, h * sizeof(float)) != 0 ||
+                    memcmp(ref_dx, got_dx, bytes) != 0 ||
+                    memcmp(ref_dlogits, got_dlogits, bytes) != 0 ||
+                    memcmp(&ref_loss, &got_loss, sizeof ref_loss) != 0) {
+                    fail_msg("row layers: %s differs from layers.c for %zu rows of %zu",
+                             variants[v].name, n, h);
+                }
+            }
+            free(x);
+            free(dy);
+            free(gain);
+            free(shift);
+            free(ref_y);
+            free(ref_xhat);
+            free(ref_dx);
+            free(got_y);
+            free(got_xhat);
+            free(got_dx);
+            free(ref_dlogits);
+            free(got_dlogits);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -257,6 +368,7 @@ int main(void)
         cmocka_unit_test(test_weight_grad_variants_agree),
         cmocka_unit_test(test_normalise_exact_for_every_byte),
         cmocka_unit_test(test_gather_rows_and_prefetch_stream),
+        cmocka_unit_test(test_row_layers_match_reference),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -51,6 +51,22 @@ void prism_kernel_normalise_pixels(const uint8_t *pixels, size_t n, float *out);
 void prism_kernel_gather_rows(const uint8_t *pixels, const uint32_t *indices, size_t n, size_t d,
                               float *x);
 
+/* The row-wise layers of model/layers.c with the same results bit for bit, 16 rows at a time
+ * (each row's arithmetic in its own vector lane) for rows of at most PRISM_KERNEL_ROW_MAX
+ * values; wider rows go to the layers.c loops. Arguments as prism_layernorm_forward,
+ * prism_layernorm_backward and prism_softmax_xent_part. */
+enum { PRISM_KERNEL_ROW_MAX = 16 };
+
+void prism_kernel_layernorm_forward(const float *x, size_t n, size_t h, const float *gain,
+                                    const float *shift, float eps, float *y, float *xhat,
+                                    float *rstd);
+void prism_kernel_layernorm_backward(const float *dy, const float *xhat, const float *rstd,
+                                     size_t n, size_t h, const float *gain, bool accumulate,
+                                     float *dx, float *dgain, float *dshift);
+void prism_kernel_softmax_xent(const float *logits, const uint8_t *labels, size_t n,
+                               size_t classes, size_t batch_rows, float *dlogits,
+                               double *loss_sum);
+
 /* Element-wise functions evaluated on vectors, identical in every variant. Accuracy: exp and
  * expm1 about 1 ulp, tanh a few ulp, erfc 1.2e-7 relative. Inputs beyond float's range
  * saturate (exp of a large negative number is about 1e-38, not 0). */

@@ -257,8 +257,8 @@ static void run_stage(const prism_net *net, prism_net_workspace *ws, const float
         break;
     case 1:
         if (spec->norm == PRISM_NORM_LAYERNORM) {
-            prism_layernorm_forward(in, n, width, v->gain, v->shift, PRISM_NORM_EPS, out,
-                                    ws->xhat[l], ws->rstd[l]);
+            prism_kernel_layernorm_forward(in, n, width, v->gain, v->shift, PRISM_NORM_EPS, out,
+                                           ws->xhat[l], ws->rstd[l]);
         } else if (spec->norm == PRISM_NORM_RMSNORM) {
             prism_rmsnorm_forward(in, n, width, v->gain, PRISM_NORM_EPS, out, ws->xhat[l],
                                   ws->rstd[l]);
@@ -349,8 +349,8 @@ void prism_net_backward_part(const prism_net *net, prism_net_workspace *ws, cons
 
     /* loss = mean cross-entropy of logits over the batch; dlogits into grad_b */
     size_t top = spec->n_hidden;
-    prism_softmax_xent_part(ws->logits, labels, n, spec->classes, batch_rows, ws->grad_b,
-                            loss_sum);
+    prism_kernel_softmax_xent(ws->logits, labels, n, spec->classes, batch_rows, ws->grad_b,
+                              loss_sum);
 
     /* logits = a_top w^T + b: parameter gradients and d a_top into grad_a */
     const prism_layer_view *v = &net->layer[top];
@@ -370,9 +370,9 @@ void prism_net_backward_part(const prism_net *net, prism_net_workspace *ws, cons
 
         /* u = norm(z): grad_b becomes dL/dz in place */
         if (ls->norm == PRISM_NORM_LAYERNORM) {
-            prism_layernorm_backward(ws->grad_b, ws->xhat[l], ws->rstd[l], n, width,
-                                     net->layer[l].gain, add, ws->grad_b, g[l].gain,
-                                     g[l].shift);
+            prism_kernel_layernorm_backward(ws->grad_b, ws->xhat[l], ws->rstd[l], n, width,
+                                            net->layer[l].gain, add, ws->grad_b, g[l].gain,
+                                            g[l].shift);
         } else if (ls->norm == PRISM_NORM_RMSNORM) {
             prism_rmsnorm_backward(ws->grad_b, ws->xhat[l], ws->rstd[l], n, width,
                                    net->layer[l].gain, add, ws->grad_b, g[l].gain);

@@ -8,6 +8,12 @@ void KERNEL(prism_kernel_gather_rows_)(const uint8_t *pixels, const uint32_t *in
                                        size_t d, float *x)
 {
     for (size_t i = 0; i < n; i++) {
+        if (i + 2 < n) {
+            const uint8_t *later = pixels + (size_t)indices[i + 2] * d;
+            for (size_t offset = 0; offset < d; offset += 64) {
+                __builtin_prefetch(later + offset);
+            }
+        }
         KERNEL(prism_kernel_normalise_pixels_)(pixels + (size_t)indices[i] * d, d, x + i * d);
     }
 }

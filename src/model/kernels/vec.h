@@ -96,6 +96,49 @@ static inline void store_partial16(float *p, v16 v, size_t count)
 #endif
 }
 
+/* Transposes a 16 x 16 block held as 16 row vectors: afterwards m[c] holds column c. */
+static inline void transpose16(v16 m[16])
+{
+#if defined(__AVX512F__)
+    /* Pairs of rows interleaved, then pairs of pairs: u[4g + c] holds, in its 128-bit lane L,
+     * column 4L + c of rows 4g..4g+3; a 4 x 4 exchange of 128-bit lanes finishes the job. */
+    __m512 t[16];
+    for (int i = 0; i < 8; i++) {
+        t[2 * i] = _mm512_unpacklo_ps((__m512)m[2 * i], (__m512)m[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_ps((__m512)m[2 * i], (__m512)m[2 * i + 1]);
+    }
+    __m512 u[16];
+    for (int g = 0; g < 4; g++) {
+        __m512d a = (__m512d)t[4 * g];
+        __m512d b = (__m512d)t[4 * g + 1];
+        __m512d c = (__m512d)t[4 * g + 2];
+        __m512d d = (__m512d)t[4 * g + 3];
+        u[4 * g] = (__m512)_mm512_unpacklo_pd(a, c);
+        u[4 * g + 1] = (__m512)_mm512_unpackhi_pd(a, c);
+        u[4 * g + 2] = (__m512)_mm512_unpacklo_pd(b, d);
+        u[4 * g + 3] = (__m512)_mm512_unpackhi_pd(b, d);
+    }
+    for (int c = 0; c < 4; c++) {
+        __m512 v0 = _mm512_shuffle_f32x4(u[c], u[4 + c], 0x44);
+        __m512 v1 = _mm512_shuffle_f32x4(u[c], u[4 + c], 0xee);
+        __m512 v2 = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0x44);
+        __m512 v3 = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0xee);
+        m[c] = (v16)_mm512_shuffle_f32x4(v0, v2, 0x88);
+        m[4 + c] = (v16)_mm512_shuffle_f32x4(v0, v2, 0xdd);
+        m[8 + c] = (v16)_mm512_shuffle_f32x4(v1, v3, 0x88);
+        m[12 + c] = (v16)_mm512_shuffle_f32x4(v1, v3, 0xdd);
+    }
+#else
+    for (int r = 0; r < LANES; r++) {
+        for (int c = r + 1; c < LANES; c++) {
+            float swap = m[r][c];
+            m[r][c] = m[c][r];
+            m[c][r] = swap;
+        }
+    }
+#endif
+}
+
 /* 16 bytes to 16 floats. The compiler widens a generic byte vector one lane at a time, so the
  * widening instructions are named where the instruction set has them. */
 static inline v16 bytes_to_v16(const uint8_t *bytes)
