@@ -37,6 +37,7 @@ void prism_adam_reset(prism_adam *adam)
     adam->step = 0;
 }
 
+__attribute__((target_clones("avx512f", "avx2", "default")))
 void prism_adam_step(prism_adam *adam, float *params, const float *grads)
 {
     adam->step++;
