@@ -18,8 +18,11 @@
     void prism_kernel_map_##suffix(int function, const float *x, float *y, size_t n);         \
     void prism_kernel_linear_input_grad_##suffix(const float *dz, size_t n, size_t d,          \
                                                  const float *w, size_t h, float *dx);         \
-    void prism_kernel_gather_rows_##suffix(const uint8_t *pixels, const uint32_t *indices,     \
-                                           size_t n, size_t d, float *x);                      \
+    void prism_kernel_gather_forward_##suffix(const uint8_t *pixels, const uint32_t *indices,  \
+                                              size_t n, size_t d, const float *w,              \
+                                              const float *b, size_t h,                        \
+                                              prism_prefetch_stream *stream, float *x,         \
+                                              float *z);                      \
     void prism_kernel_layernorm_forward_##suffix(const float *x, size_t n, size_t h,           \
                                                  const float *gain, const float *shift,        \
                                                  float eps, float *y, float *xhat,             \
@@ -44,7 +47,8 @@ typedef struct kernel_table {
     void (*normalise)(const uint8_t *, size_t, float *);
     void (*map)(int, const float *, float *, size_t);
     void (*input_grad)(const float *, size_t, size_t, const float *, size_t, float *);
-    void (*gather_rows)(const uint8_t *, const uint32_t *, size_t, size_t, float *);
+    void (*gather_forward)(const uint8_t *, const uint32_t *, size_t, size_t, const float *,
+                           const float *, size_t, prism_prefetch_stream *, float *, float *);
     void (*layernorm_forward)(const float *, size_t, size_t, const float *, const float *, float,
                               float *, float *, float *);
     void (*layernorm_backward)(const float *, const float *, const float *, size_t, size_t,
@@ -65,7 +69,7 @@ static void choose_variant(void)
                                 prism_kernel_normalise_pixels_avx512,
                                 prism_kernel_map_avx512,
                                 prism_kernel_linear_input_grad_avx512,
-                                prism_kernel_gather_rows_avx512,
+                                prism_kernel_gather_forward_avx512,
                                 prism_kernel_layernorm_forward_avx512,
                                 prism_kernel_layernorm_backward_avx512,
                                 prism_kernel_softmax_xent_avx512};
@@ -75,7 +79,7 @@ static void choose_variant(void)
                                 prism_kernel_normalise_pixels_avx2,
                                 prism_kernel_map_avx2,
                                 prism_kernel_linear_input_grad_avx2,
-                                prism_kernel_gather_rows_avx2,
+                                prism_kernel_gather_forward_avx2,
                                 prism_kernel_layernorm_forward_avx2,
                                 prism_kernel_layernorm_backward_avx2,
                                 prism_kernel_softmax_xent_avx2};
@@ -85,7 +89,7 @@ static void choose_variant(void)
                                 prism_kernel_normalise_pixels_generic,
                                 prism_kernel_map_generic,
                                 prism_kernel_linear_input_grad_generic,
-                                prism_kernel_gather_rows_generic,
+                                prism_kernel_gather_forward_generic,
                                 prism_kernel_layernorm_forward_generic,
                                 prism_kernel_layernorm_backward_generic,
                                 prism_kernel_softmax_xent_generic};
@@ -120,11 +124,12 @@ void prism_kernel_linear_input_grad(const float *dz, size_t n, size_t d, const f
     chosen.input_grad(dz, n, d, w, h, dx);
 }
 
-void prism_kernel_gather_rows(const uint8_t *pixels, const uint32_t *indices, size_t n, size_t d,
-                              float *x)
+void prism_kernel_gather_forward(const uint8_t *pixels, const uint32_t *indices, size_t n,
+                                 size_t d, const float *w, const float *b, size_t h,
+                                 prism_prefetch_stream *stream, float *x, float *z)
 {
     pthread_once(&chosen_once, choose_variant);
-    chosen.gather_rows(pixels, indices, n, d, x);
+    chosen.gather_forward(pixels, indices, n, d, w, b, h, stream, x, z);
 }
 
 void prism_kernel_layernorm_forward(const float *x, size_t n, size_t h, const float *gain,

@@ -46,10 +46,13 @@ void prism_kernel_linear_input_grad(const float *dz, size_t n, size_t d, const f
  * (torchvision's ToTensor + Normalize((0.5,), (0.5,))) for every byte. */
 void prism_kernel_normalise_pixels(const uint8_t *pixels, size_t n, float *out);
 
-/* x[i] = the normalised pixels of image indices[i] (d bytes at pixels + indices[i] * d) for n
- * rows, as prism_kernel_normalise_pixels computes them. */
-void prism_kernel_gather_rows(const uint8_t *pixels, const uint32_t *indices, size_t n, size_t d,
-                              float *x);
+/* A first layer fed straight from a byte dataset: x[i] = the normalised pixels of image
+ * indices[i] (d bytes at pixels + indices[i] * d), as prism_kernel_normalise_pixels computes
+ * them, and z = x . w^T + b as prism_kernel_linear_forward computes it, bit for bit, the rows
+ * multiplied while they are in registers. Requests the lines of `stream` on the way. */
+void prism_kernel_gather_forward(const uint8_t *pixels, const uint32_t *indices, size_t n,
+                                 size_t d, const float *w, const float *b, size_t h,
+                                 prism_prefetch_stream *stream, float *x, float *z);
 
 /* The row-wise layers of model/layers.c with the same results bit for bit, 16 rows at a time
  * (each row's arithmetic in its own vector lane) for rows of at most PRISM_KERNEL_ROW_MAX

@@ -305,11 +305,15 @@ void prism_net_forward_gathered(const prism_net *net, prism_net_workspace *ws,
                                 const uint8_t *pixels, const uint32_t *indices, size_t n,
                                 const uint32_t *next, size_t next_n, float *x)
 {
-    prism_kernel_gather_rows(pixels, indices, n, net->spec.inputs, x);
     prism_prefetch_stream stream = {pixels, next, next != NULL ? next_n : 0, net->spec.inputs,
                                     0, 0};
+    const prism_layer_view *v = &net->layer[0];
+    prism_kernel_gather_forward(pixels, indices, n, v->in, v->w, v->b, v->out, &stream, x,
+                                ws->stage[0]);
     size_t last = STAGES_PER_LAYER * net->spec.n_hidden - 1;
-    run_positions(net, ws, x, n, 0, last, 0, NULL, &stream);
+    if (last >= 1) {
+        run_positions(net, ws, x, n, 1, last, 0, NULL, NULL);
+    }
     run_output(net, ws, n);
 }
 
