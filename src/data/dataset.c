@@ -218,25 +218,20 @@ int prism_dataset_locate(const char *name_or_dir, prism_dataset *dataset, prism_
 /* Training reads the images in a new random order every epoch, each read a jump somewhere into
  * 47 MB (MNIST). With 4 KB pages nearly every jump also misses the address-translation cache,
  * and the prefetches that hide memory latency are less effective; in 2 MB pages the whole set
- * needs 24 translations. Moves the pixels to memory the kernel is asked to back with large
- * pages (measured: the article's preset about 4 % faster). Advice only: where large pages are
- * not available, or the allocation fails, the pixels stay where they are. */
-static void move_to_large_pages(prism_split *split)
+ * needs 24 translations. Asks the kernel to rebuild the pixels' pages as large pages in place
+ * (MADV_COLLAPSE, Linux 6.1 and later: a copy inside the kernel, no new memory touched here).
+ * Measured: the article's preset about 4 % faster. Advice only: where the kernel cannot, the
+ * pixels stay in small pages and nothing else changes. */
+static void use_large_pages(const prism_split *split)
 {
-    enum { LARGE_PAGE_BYTES = 2 << 20 };
-    size_t bytes = split->count * PRISM_IMAGE_PIXELS;
-    size_t rounded = (bytes + LARGE_PAGE_BYTES - 1) / LARGE_PAGE_BYTES * LARGE_PAGE_BYTES;
-    if (rounded == 0) {
-        return;
+    enum { LARGE_PAGE_BYTES = 2 << 20, ADVICE_COLLAPSE = 25 /* MADV_COLLAPSE */ };
+    uintptr_t start = (uintptr_t)split->pixels;
+    uintptr_t end = start + split->count * PRISM_IMAGE_PIXELS;
+    uintptr_t first = (start + LARGE_PAGE_BYTES - 1) / LARGE_PAGE_BYTES * LARGE_PAGE_BYTES;
+    uintptr_t last = end / LARGE_PAGE_BYTES * LARGE_PAGE_BYTES;
+    if (last > first) {
+        (void)madvise((void *)first, last - first, ADVICE_COLLAPSE);
     }
-    uint8_t *moved = aligned_alloc(LARGE_PAGE_BYTES, rounded);
-    if (moved == NULL) {
-        return;
-    }
-    (void)madvise(moved, rounded, MADV_HUGEPAGE);
-    memcpy(moved, split->pixels, bytes);
-    free(split->pixels);
-    split->pixels = moved;
 }
 
 /* Reads one split's image and label files and checks that their counts agree. */
@@ -272,7 +267,7 @@ int prism_dataset_load(const char *name_or_dir, prism_dataset *dataset, prism_er
         prism_dataset_free(dataset);
         return -1;
     }
-    move_to_large_pages(&dataset->train);
+    use_large_pages(&dataset->train);
 
     for (int i = 0; i < PRISM_DATASET_FILES; i++) {
         if (prism_file_sha256(paths[i], dataset->file_sha256[i], err) != 0) {
