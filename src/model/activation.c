@@ -142,6 +142,11 @@ static float softplus_f(float x, float beta)
     return log1pf(expf(bx)) / beta;
 }
 
+/* Compiled also for AVX-512 and AVX2 and chosen at run time, as prism_adam_step is: each element
+ * goes through the same IEEE operations (no fused multiply-adds: ISO C mode keeps them apart)
+ * and the same scalar libm calls whatever the vector width, so every machine gets the same
+ * bits. */
+__attribute__((target_clones("avx512f", "avx2", "default")))
 void prism_activation_forward(const prism_activation *act, const float *x, float *y, size_t n)
 {
     const float p = act->param;
@@ -257,6 +262,7 @@ void prism_activation_forward(const prism_activation *act, const float *x, float
     }
 }
 
+__attribute__((target_clones("avx512f", "avx2", "default")))
 void prism_activation_backward(const prism_activation *act, const float *x, const float *dy,
                                float *dx, size_t n)
 {

@@ -37,6 +37,8 @@ void prism_adam_reset(prism_adam *adam)
     adam->step = 0;
 }
 
+/* Compiled also for AVX-512 and AVX2 and chosen at run time: element-wise IEEE operations, no
+ * fused multiply-adds (ISO C mode keeps them apart), so every width gives the same bits. */
 __attribute__((target_clones("avx512f", "avx2", "default")))
 void prism_adam_step(prism_adam *adam, float *params, const float *grads)
 {
