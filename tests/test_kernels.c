@@ -271,7 +271,7 @@ static void test_gather_forward_matches_two_steps(void **state)
                 continue;
             }
             for (int streamed = 0; streamed < 2; streamed++) {
-                prism_prefetch_stream stream = {pixels, indices, n, d, 0, 0};
+                prism_prefetch_stream stream = {pixels, indices, n, d, 0, NULL, 0};
                 variants[v].gather_forward(pixels, indices, n, d, w, b, h,
                                            streamed ? &stream : NULL, x, z);
                 if (memcmp(x, x_ref, x_bytes) != 0 || memcmp(z, z_ref, z_bytes) != 0) {

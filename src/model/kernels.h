@@ -15,15 +15,16 @@
 /* Cache lines of images wanted soon (the rows `indices` of a byte dataset, row_bytes each),
  * requested from memory into L2 a line at a time from inside a product's loop. A burst of
  * requests stalls the core once its few miss buffers are full; a trickle between the
- * multiply-adds goes out while the arithmetic goes on. `next_row` and `next_offset` say where
- * the requests have got to; start them at 0. */
+ * multiply-adds goes out while the arithmetic goes on. The last three fields say where the
+ * requests have got to; start them at 0 and NULL. */
 typedef struct prism_prefetch_stream {
     const uint8_t *pixels;
     const uint32_t *indices;
     size_t rows;
     size_t row_bytes;
-    size_t next_row;
-    size_t next_offset;
+    size_t next_row;      /* the next row to start */
+    const uint8_t *line;  /* the next line of the row under way */
+    size_t lines_left;    /* lines of that row still to request */
 } prism_prefetch_stream;
 
 /* z may not alias x or w. Any n, d, h. When stream is not NULL, its lines are requested on the

@@ -306,7 +306,7 @@ void prism_net_forward_gathered(const prism_net *net, prism_net_workspace *ws,
                                 const uint32_t *next, size_t next_n, float *x)
 {
     prism_prefetch_stream stream = {pixels, next, next != NULL ? next_n : 0, net->spec.inputs,
-                                    0, 0};
+                                    0, NULL, 0};
     const prism_layer_view *v = &net->layer[0];
     prism_kernel_gather_forward(pixels, indices, n, v->in, v->w, v->b, v->out, &stream, x,
                                 ws->stage[0]);

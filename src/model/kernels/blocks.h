@@ -36,21 +36,25 @@ static inline float scalar_of_float(float_row row, size_t k)
 /* One cache line of the stream, if any is left. */
 static inline void stream_request(prism_prefetch_stream *s)
 {
-    if (s->next_row >= s->rows) {
-        return;
-    }
-    const uint8_t *row = s->pixels + (size_t)s->indices[s->next_row] * s->row_bytes;
-    __builtin_prefetch(row + s->next_offset, 0, 2);
-    s->next_offset += 64;
-    if (s->next_offset >= s->row_bytes) {
-        s->next_offset = 0;
+    if (s->lines_left == 0) {
+        if (s->next_row >= s->rows || s->row_bytes == 0) {
+            return;
+        }
+        /* Every line the row touches, from the one holding its first byte. */
+        uintptr_t first = (uintptr_t)(s->pixels + (size_t)s->indices[s->next_row] * s->row_bytes);
+        uintptr_t last = first + s->row_bytes - 1;
+        s->line = (const uint8_t *)(first & ~(uintptr_t)63);
+        s->lines_left = (size_t)((last >> 6) - (first >> 6) + 1);
         s->next_row++;
     }
+    __builtin_prefetch(s->line, 0, 2);
+    s->line += 64;
+    s->lines_left--;
 }
 
 static inline void stream_finish(prism_prefetch_stream *s)
 {
-    while (s->next_row < s->rows) {
+    while (s->next_row < s->rows || s->lines_left > 0) {
         stream_request(s);
     }
 }
