@@ -62,15 +62,15 @@ static inline void stream_finish(prism_prefetch_stream *s)
 /* Columns d_vec..d-1 of a dot product folded into lane column % 16 one by one. Kept out of line:
  * indexing lanes by a variable would otherwise make the compiler keep every accumulator of a
  * block in memory. */
-#define DEFINE_FOLD_TAIL(KIND)                                                                   \
-    static __attribute__((noinline)) v16 fold_tail_##KIND(v16 lanes, KIND##_row row,            \
-                                                          const float *w, size_t d_vec,          \
-                                                          size_t d)                              \
-    {                                                                                            \
-        for (size_t k = d_vec; k < d; k++) {                                                     \
-            lanes[k % LANES] = fmaf(scalar_of_##KIND(row, k), w[k], lanes[k % LANES]);           \
-        }                                                                                        \
-        return lanes;                                                                            \
+#define DEFINE_FOLD_TAIL(KIND)                                                                     \
+    static __attribute__((noinline)) v16 fold_tail_##KIND(v16 lanes, KIND##_row row,               \
+                                                          const float *w, size_t d_vec,            \
+                                                          size_t d)                                \
+    {                                                                                              \
+        for (size_t k = d_vec; k < d; k++) {                                                       \
+            lanes[k % LANES] = fmaf(scalar_of_##KIND(row, k), w[k], lanes[k % LANES]);             \
+        }                                                                                          \
+        return lanes;                                                                              \
     }
 
 /* z[i0 + r][o0 + o] for R rows and O outputs: each weight vector loaded once serves all R rows
@@ -78,84 +78,86 @@ static inline void stream_finish(prism_prefetch_stream *s)
  * in order, then the columns past them folded into lane column % 16 one by one, then a fixed
  * reduction of the lanes, then the bias. Every other step requests a line of `stream` (may be
  * NULL). */
-#define DEFINE_FORWARD_BLOCK(KIND, R, O)                                                         \
-    static inline void forward_##KIND##_##R##x##O(KIND##_rows src, size_t i0, const float *w,   \
-                                                  const float *b, size_t o0, size_t h,          \
-                                                  prism_prefetch_stream *stream, float *z)      \
-    {                                                                                            \
-        const size_t d = src.d;                                                                  \
-        const size_t d_vec = d - d % LANES;                                                      \
-        KIND##_row rows[R];                                                                      \
-        v16 acc[R][O];                                                                           \
-        for (int r = 0; r < R; r++) {                                                            \
-            rows[r] = row_of_##KIND(src, i0 + (size_t)r);                                        \
-            for (int o = 0; o < O; o++) {                                                        \
-                acc[r][o] = splat16(0.0f);                                                       \
-            }                                                                                    \
-        }                                                                                        \
-        for (size_t k = 0; k < d_vec; k += LANES) {                                              \
-            if (stream != NULL && k % (2 * LANES) == 0) {                                        \
-                stream_request(stream);                                                          \
-            }                                                                                    \
-            v16 xr[R];                                                                           \
-            for (int r = 0; r < R; r++) {                                                        \
-                xr[r] = vec_of_##KIND(rows[r], k);                                               \
-            }                                                                                    \
-            for (int o = 0; o < O; o++) {                                                        \
-                v16 wv = load16(w + (o0 + (size_t)o) * d + k);                                   \
-                for (int r = 0; r < R; r++) {                                                    \
-                    acc[r][o] = fma16(xr[r], wv, acc[r][o]);                                     \
-                }                                                                                \
-            }                                                                                    \
-        }                                                                                        \
-        for (int r = 0; r < R; r++) {                                                            \
-            for (int o = 0; o < O; o++) {                                                        \
-                v16 lanes = acc[r][o];                                                           \
-                if (d_vec < d) {                                                                 \
-                    const float *wo = w + (o0 + (size_t)o) * d;                                  \
-                    lanes = fold_tail_##KIND(lanes, rows[r], wo, d_vec, d);                      \
-                }                                                                                \
-                z[(i0 + (size_t)r) * h + o0 + (size_t)o] = reduce16(lanes) + b[o0 + (size_t)o];  \
-            }                                                                                    \
-        }                                                                                        \
+#define DEFINE_FORWARD_BLOCK(KIND, R, O)                                                           \
+    static inline void forward_##KIND##_##R##x##O(KIND##_rows src, size_t i0, const float *w,      \
+                                                  const float *b, size_t o0, size_t h,             \
+                                                  prism_prefetch_stream *stream, float *z)         \
+    {                                                                                              \
+        const size_t d = src.d;                                                                    \
+        const size_t d_vec = d - d % LANES;                                                        \
+        KIND##_row rows[R];                                                                        \
+        v16 acc[R][O];                                                                             \
+        for (int r = 0; r < R; r++) {                                                              \
+            rows[r] = row_of_##KIND(src, i0 + (size_t)r);                                          \
+            for (int o = 0; o < O; o++) {                                                          \
+                acc[r][o] = splat16(0.0f);                                                         \
+            }                                                                                      \
+        }                                                                                          \
+        for (size_t k = 0; k < d_vec; k += LANES) {                                                \
+            if (stream != NULL && k % (2 * LANES) == 0) {                                          \
+                stream_request(stream);                                                            \
+            }                                                                                      \
+            v16 xr[R];                                                                             \
+            for (int r = 0; r < R; r++) {                                                          \
+                xr[r] = vec_of_##KIND(rows[r], k);                                                 \
+            }                                                                                      \
+            for (int o = 0; o < O; o++) {                                                          \
+                v16 wv = load16(w + (o0 + (size_t)o) * d + k);                                     \
+                for (int r = 0; r < R; r++) {                                                      \
+                    acc[r][o] = fma16(xr[r], wv, acc[r][o]);                                       \
+                }                                                                                  \
+            }                                                                                      \
+        }                                                                                          \
+        for (int r = 0; r < R; r++) {                                                              \
+            for (int o = 0; o < O; o++) {                                                          \
+                v16 lanes = acc[r][o];                                                             \
+                if (d_vec < d) {                                                                   \
+                    const float *wo = w + (o0 + (size_t)o) * d;                                    \
+                    lanes = fold_tail_##KIND(lanes, rows[r], wo, d_vec, d);                        \
+                }                                                                                  \
+                z[(i0 + (size_t)r) * h + o0 + (size_t)o] = reduce16(lanes) + b[o0 + (size_t)o];    \
+            }                                                                                      \
+        }                                                                                          \
     }
 
-/* dw[o0 + o][k + 16 c ...] for O outputs and C column vectors: rows i0..i1-1 continue each
- * lane's in-order chain of fused multiply-adds from the value in dw when `resume`, else from 0.
- * The rows of the tile after this one (i0 + tile) are requested column by column on the way. */
-#define DEFINE_GRAD_BLOCK(KIND, O, C)                                                            \
-    static inline void grad_##KIND##_##O##x##C(KIND##_rows src, const float *dz, size_t n,      \
-                                               size_t i0, size_t i1, size_t tile, size_t h,     \
-                                               size_t o0, size_t k, bool resume, float *dw)     \
-    {                                                                                            \
-        v16 acc[O][C];                                                                           \
-        for (int o = 0; o < O; o++) {                                                            \
-            for (int c = 0; c < C; c++) {                                                        \
-                float *at = dw + (o0 + (size_t)o) * src.d + k + (size_t)c * LANES;               \
-                acc[o][c] = resume ? load16(at) : splat16(0.0f);                                 \
-            }                                                                                    \
-        }                                                                                        \
-        for (size_t i = i0; i < i1; i++) {                                                       \
-            if (i + tile < n) {                                                                  \
-                __builtin_prefetch(row_of_##KIND(src, i + tile) + k);                            \
-            }                                                                                    \
-            KIND##_row row = row_of_##KIND(src, i);                                              \
-            v16 xv[C];                                                                           \
-            for (int c = 0; c < C; c++) {                                                        \
-                xv[c] = vec_of_##KIND(row, k + (size_t)c * LANES);                               \
-            }                                                                                    \
-            for (int o = 0; o < O; o++) {                                                        \
-                v16 g = splat16(dz[i * h + o0 + (size_t)o]);                                     \
-                for (int c = 0; c < C; c++) {                                                    \
-                    acc[o][c] = fma16(g, xv[c], acc[o][c]);                                      \
-                }                                                                                \
-            }                                                                                    \
-        }                                                                                        \
-        for (int o = 0; o < O; o++) {                                                            \
-            for (int c = 0; c < C; c++) {                                                        \
-                store16(dw + (o0 + (size_t)o) * src.d + k + (size_t)c * LANES, acc[o][c]);       \
-            }                                                                                    \
-        }                                                                                        \
+/* dw[o0 + o][k + 16 c ...] for O outputs and C column vectors: each lane's in-order chain of
+ * fused multiply-adds over the n rows, continued from the value in dw when `resume`, else
+ * started from 0. Rows lie far apart (3 KB for MNIST): too far for the hardware prefetcher to
+ * follow, so the columns of the row 4 ahead are requested on the way. */
+#define DEFINE_GRAD_BLOCK(KIND, O, C)                                                              \
+    static inline void grad_##KIND##_##O##x##C(KIND##_rows src, const float *dz, size_t n,         \
+                                               size_t h, size_t o0, size_t k, bool resume,         \
+                                               float *dw)                                          \
+    {                                                                                              \
+        enum { PREFETCH_ROWS = 4 };                                                                \
+        v16 acc[O][C];                                                                             \
+        for (int o = 0; o < O; o++) {                                                              \
+            for (int c = 0; c < C; c++) {                                                          \
+                float *at = dw + (o0 + (size_t)o) * src.d + k + (size_t)c * LANES;                 \
+                acc[o][c] = resume ? load16(at) : splat16(0.0f);                                   \
+            }                                                                                      \
+        }                                                                                          \
+        for (size_t i = 0; i < n; i++) {                                                           \
+            if (i + PREFETCH_ROWS < n) {                                                           \
+                __builtin_prefetch(row_of_##KIND(src, i + PREFETCH_ROWS) + k);                     \
+            }                                                                                      \
+            KIND##_row row = row_of_##KIND(src, i);                                                \
+            v16 xv[C];                                                                             \
+            for (int c = 0; c < C; c++) {                                                          \
+                xv[c] = vec_of_##KIND(row, k + (size_t)c * LANES);                                 \
+            }                                                                                      \
+            for (int o = 0; o < O; o++) {                                                          \
+                v16 g = splat16(dz[i * h + o0 + (size_t)o]);                                       \
+                for (int c = 0; c < C; c++) {                                                      \
+                    acc[o][c] = fma16(g, xv[c], acc[o][c]);                                        \
+                }                                                                                  \
+            }                                                                                      \
+        }                                                                                          \
+        for (int o = 0; o < O; o++) {                                                              \
+            for (int c = 0; c < C; c++) {                                                          \
+                store16(dw + (o0 + (size_t)o) * src.d + k + (size_t)c * LANES, acc[o][c]);         \
+            }                                                                                      \
+        }                                                                                          \
     }
 
 /* db[o] = the in-order sum of dz[.][o] over the rows, continued from db's value when
@@ -172,75 +174,62 @@ static inline void bias_grad(const float *dz, size_t n, size_t h, bool accumulat
     }
 }
 
-/* The whole weight and bias gradient from KIND rows (added to dw and db, continuing each
- * in-order sum, when `accumulate`), a tile of `tile` rows at a time so that
- * the tile stays in the nearest cache while every block of columns passes over it: 10 outputs
- * x 2 vectors stream the rows once for 10 outputs (the article's width), 5 x 4 and 1 x 4 serve
- * the rest; columns past the last whole vector are plain in-order sums. Tiling keeps the bits:
- * each lane is still one chain over the rows in order. Needs d >= 16 (float rows narrower than
- * a vector have their own kernel). */
-#define DEFINE_WEIGHT_GRAD(KIND)                                                                 \
-    DEFINE_GRAD_BLOCK(KIND, 10, 2)                                                               \
-    DEFINE_GRAD_BLOCK(KIND, 10, 1)                                                               \
-    DEFINE_GRAD_BLOCK(KIND, 5, 4)                                                                \
-    DEFINE_GRAD_BLOCK(KIND, 5, 1)                                                                \
-    DEFINE_GRAD_BLOCK(KIND, 1, 4)                                                                \
-    DEFINE_GRAD_BLOCK(KIND, 1, 1)                                                                \
-    static void weight_grad_tile_##KIND(KIND##_rows src, const float *dz, size_t n, size_t i0,  \
-                                        size_t i1, size_t tile, size_t h, bool resume,           \
-                                        float *dw)                                               \
-    {                                                                                            \
-        const size_t d = src.d;                                                                  \
-        const size_t d_vec = d - d % LANES;                                                      \
-        size_t o0 = 0;                                                                           \
-        for (; o0 + 10 <= h; o0 += 10) {                                                         \
-            size_t k = 0;                                                                        \
-            for (; k + 2 * LANES <= d; k += 2 * LANES) {                                         \
-                grad_##KIND##_10x2(src, dz, n, i0, i1, tile, h, o0, k, resume, dw);                      \
-            }                                                                                    \
-            for (; k < d_vec; k += LANES) {                                                      \
-                grad_##KIND##_10x1(src, dz, n, i0, i1, tile, h, o0, k, resume, dw);                      \
-            }                                                                                    \
-        }                                                                                        \
-        for (; o0 + 5 <= h; o0 += 5) {                                                           \
-            size_t k = 0;                                                                        \
-            for (; k + 4 * LANES <= d; k += 4 * LANES) {                                         \
-                grad_##KIND##_5x4(src, dz, n, i0, i1, tile, h, o0, k, resume, dw);                       \
-            }                                                                                    \
-            for (; k < d_vec; k += LANES) {                                                      \
-                grad_##KIND##_5x1(src, dz, n, i0, i1, tile, h, o0, k, resume, dw);                       \
-            }                                                                                    \
-        }                                                                                        \
-        for (; o0 < h; o0++) {                                                                   \
-            size_t k = 0;                                                                        \
-            for (; k + 4 * LANES <= d; k += 4 * LANES) {                                         \
-                grad_##KIND##_1x4(src, dz, n, i0, i1, tile, h, o0, k, resume, dw);                       \
-            }                                                                                    \
-            for (; k < d_vec; k += LANES) {                                                      \
-                grad_##KIND##_1x1(src, dz, n, i0, i1, tile, h, o0, k, resume, dw);                       \
-            }                                                                                    \
-        }                                                                                        \
-    }                                                                                            \
-                                                                                                 \
-    static void weight_grad_##KIND(KIND##_rows src, const float *dz, size_t n, size_t tile,     \
-                                   size_t h, bool accumulate, float *dw, float *db)              \
-    {                                                                                            \
-        for (size_t i0 = 0; i0 < n; i0 += tile) {                                                \
-            size_t i1 = n - i0 < tile ? n : i0 + tile;                                           \
-            weight_grad_tile_##KIND(src, dz, n, i0, i1, tile, h, accumulate || i0 > 0, dw);      \
-        }                                                                                        \
-                                                                                                 \
-        const size_t d = src.d;                                                                  \
-        for (size_t o = 0; o < h; o++) {                                                         \
-            for (size_t k = d - d % LANES; k < d; k++) {                                         \
-                float sum = accumulate ? dw[o * d + k] : 0.0f;                                   \
-                for (size_t i = 0; i < n; i++) {                                                 \
-                    sum = fmaf(dz[i * h + o], scalar_of_##KIND(row_of_##KIND(src, i), k), sum);  \
-                }                                                                                \
-                dw[o * d + k] = sum;                                                             \
-            }                                                                                    \
-        }                                                                                        \
-        bias_grad(dz, n, h, accumulate, db);                                                     \
+/* The whole weight and bias gradient from KIND rows, added to dw and db (each in-order sum
+ * continued) when `accumulate`: 10 outputs x 2 vectors stream the rows once for 10 outputs (the
+ * article's width), 5 x 4 and 1 x 4 serve the rest; columns past the last whole vector are
+ * plain in-order sums. Needs d >= 16 (float rows narrower than a vector have their own
+ * kernel). */
+#define DEFINE_WEIGHT_GRAD(KIND)                                                                   \
+    DEFINE_GRAD_BLOCK(KIND, 10, 2)                                                                 \
+    DEFINE_GRAD_BLOCK(KIND, 10, 1)                                                                 \
+    DEFINE_GRAD_BLOCK(KIND, 5, 4)                                                                  \
+    DEFINE_GRAD_BLOCK(KIND, 5, 1)                                                                  \
+    DEFINE_GRAD_BLOCK(KIND, 1, 4)                                                                  \
+    DEFINE_GRAD_BLOCK(KIND, 1, 1)                                                                  \
+    static void weight_grad_##KIND(KIND##_rows src, const float *dz, size_t n, size_t h,           \
+                                   bool accumulate, float *dw, float *db)                          \
+    {                                                                                              \
+        const size_t d = src.d;                                                                    \
+        const size_t d_vec = d - d % LANES;                                                        \
+        size_t o0 = 0;                                                                             \
+        for (; o0 + 10 <= h; o0 += 10) {                                                           \
+            size_t k = 0;                                                                          \
+            for (; k + 2 * LANES <= d; k += 2 * LANES) {                                           \
+                grad_##KIND##_10x2(src, dz, n, h, o0, k, accumulate, dw);                          \
+            }                                                                                      \
+            for (; k < d_vec; k += LANES) {                                                        \
+                grad_##KIND##_10x1(src, dz, n, h, o0, k, accumulate, dw);                          \
+            }                                                                                      \
+        }                                                                                          \
+        for (; o0 + 5 <= h; o0 += 5) {                                                             \
+            size_t k = 0;                                                                          \
+            for (; k + 4 * LANES <= d; k += 4 * LANES) {                                           \
+                grad_##KIND##_5x4(src, dz, n, h, o0, k, accumulate, dw);                           \
+            }                                                                                      \
+            for (; k < d_vec; k += LANES) {                                                        \
+                grad_##KIND##_5x1(src, dz, n, h, o0, k, accumulate, dw);                           \
+            }                                                                                      \
+        }                                                                                          \
+        for (; o0 < h; o0++) {                                                                     \
+            size_t k = 0;                                                                          \
+            for (; k + 4 * LANES <= d; k += 4 * LANES) {                                           \
+                grad_##KIND##_1x4(src, dz, n, h, o0, k, accumulate, dw);                           \
+            }                                                                                      \
+            for (; k < d_vec; k += LANES) {                                                        \
+                grad_##KIND##_1x1(src, dz, n, h, o0, k, accumulate, dw);                           \
+            }                                                                                      \
+        }                                                                                          \
+                                                                                                   \
+        for (size_t o = 0; o < h; o++) {                                                           \
+            for (size_t k = d_vec; k < d; k++) {                                                   \
+                float sum = accumulate ? dw[o * d + k] : 0.0f;                                     \
+                for (size_t i = 0; i < n; i++) {                                                   \
+                    sum = fmaf(dz[i * h + o], scalar_of_##KIND(row_of_##KIND(src, i), k), sum);    \
+                }                                                                                  \
+                dw[o * d + k] = sum;                                                               \
+            }                                                                                      \
+        }                                                                                          \
+        bias_grad(dz, n, h, accumulate, db);                                                       \
     }
 
 #endif

@@ -99,7 +99,7 @@ void KERNEL(prism_kernel_linear_weight_grad_)(const float *x, const float *dz, s
         bias_grad(dz, n, h, accumulate, db);
         return;
     }
-    weight_grad_float((float_rows){x, d}, dz, n, n, h, accumulate, dw, db);
+    weight_grad_float((float_rows){x, d}, dz, n, h, accumulate, dw, db);
 }
 
 /* dx[n][d] = dz[n][h] . w[h][d]: columns of dx in the lanes, each the in-order chain over

@@ -64,7 +64,8 @@ static inline float reduce16(v16 v)
 {
     v8 t8 = __builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7) +
             __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15);
-    v4 t4 = __builtin_shufflevector(t8, t8, 0, 1, 2, 3) + __builtin_shufflevector(t8, t8, 4, 5, 6, 7);
+    v4 t4 = __builtin_shufflevector(t8, t8, 0, 1, 2, 3) +
+            __builtin_shufflevector(t8, t8, 4, 5, 6, 7);
     v2 t2 = __builtin_shufflevector(t4, t4, 0, 1) + __builtin_shufflevector(t4, t4, 2, 3);
     return t2[0] + t2[1];
 }
