@@ -1,10 +1,15 @@
-/* The two products that carry almost all of the training arithmetic, for the first layer:
- *   forward:  z[n][h] = x[n][d] . w[h][d]^T + b[h]
- *   backward: dw[h][d] = dz[n][h]^T . x[n][d],  db[h] = sum_n dz[n][h]
+/* The kernels that carry almost all of the training arithmetic (files in model/kernels/):
+ *   the Linear products:  z[n][h] = x[n][d] . w[h][d]^T + b[h],
+ *                         dw[h][d] = dz[n][h]^T . x[n][d],  db[h] = sum_n dz[n][h],
+ *                         dx[n][d] = dz[n][h] . w[h][d];
+ *   the first layer fed straight from a dataset's bytes;
+ *   LayerNorm and softmax cross-entropy 16 rows at a time;
+ *   element-wise exp, expm1, tanh, erfc.
  * Each is compiled for several instruction sets and chosen once at run time. Every variant
- * sums in the same order (16 fixed partial sums per dot product, fused multiply-adds, a fixed
- * reduction tree), so all machines with FMA get bit-identical results, and machines without it
- * emulate the fused operation exactly. */
+ * computes in the same order (16 fixed partial sums per dot product, fused multiply-adds, a
+ * fixed reduction tree; row-wise layers operation for operation as model/layers.c), so all
+ * machines with FMA get bit-identical results, and machines without it emulate the fused
+ * operation exactly. */
 #ifndef PRISM_MODEL_KERNELS_H
 #define PRISM_MODEL_KERNELS_H
 

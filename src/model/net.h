@@ -123,8 +123,10 @@ double prism_net_backward(const prism_net *net, prism_net_workspace *ws, const f
  * stay in the core's cache from the forward pass to the weight gradient.
  *
  * prism_net_forward on images of a byte dataset: row i is image indices[i] of pixels
- * (net->spec.inputs bytes each), normalised into x[n][inputs]. The images of the following part
- * (next, next_n; next may be NULL) are requested from memory on the way. */
+ * (net->spec.inputs bytes each), normalised into x[n][inputs] as the first layer reads it. The
+ * images of a later part (next, next_n; next may be NULL) are requested from memory on the
+ * way. The results equal normalising the rows first and calling prism_net_forward, bit for
+ * bit. */
 void prism_net_forward_gathered(const prism_net *net, prism_net_workspace *ws,
                                 const uint8_t *pixels, const uint32_t *indices, size_t n,
                                 const uint32_t *next, size_t next_n, float *x);

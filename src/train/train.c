@@ -69,12 +69,16 @@ static double train_batch(const prism_net *net, trainer *t, const prism_split *s
     double loss_sum = 0.0;
     for (size_t first = 0; first < rows; first += t->part_rows) {
         size_t n = rows - first < t->part_rows ? rows - first : t->part_rows;
-        size_t after = first + n + (PREFETCH_PARTS_AHEAD - 1) * t->part_rows;
-        size_t next_n = after >= left                      ? 0
-                        : left - after < t->part_rows ? left - after
-                                                      : t->part_rows;
+
+        /* The part PREFETCH_PARTS_AHEAD after this one, which may lie in a later batch. */
+        size_t ahead = first + PREFETCH_PARTS_AHEAD * t->part_rows;
+        size_t ahead_n = 0;
+        if (ahead < left) {
+            ahead_n = left - ahead < t->part_rows ? left - ahead : t->part_rows;
+        }
+
         prism_net_forward_gathered(net, &t->ws, split->pixels, batch + first, n,
-                                   next_n > 0 ? batch + after : NULL, next_n, t->x);
+                                   ahead_n > 0 ? batch + ahead : NULL, ahead_n, t->x);
         prism_net_backward_part(net, &t->ws, t->x, t->labels + first, n, rows, first == 0,
                                 t->grads, &loss_sum);
     }

@@ -1,37 +1,14 @@
-/* Register blocks of the Linear products. Blocks are written for a kind of row source: a kind
- * provides KIND_rows (the source), KIND_row (a pointer to one row), row_of_KIND (row i),
- * vec_of_KIND (16 inputs of a row as floats) and scalar_of_KIND (one input). The one kind in use
- * is float rows of a matrix x[n][d]; a source that produces the same floats gives the same bits.
- * Block sizes are fixed so that the compiler unrolls them completely and keeps every accumulator
- * in a register. */
+/* Register blocks of the Linear products on rows of a matrix x[n][d], and the prefetch stream.
+ * Block sizes are fixed so that the compiler unrolls them completely and keeps every
+ * accumulator in a register; the DEFINE_ macros instantiate a block only in the files that use
+ * it. */
 #ifndef PRISM_MODEL_KERNELS_BLOCKS_H
-#define PRISM_MODEL_KERNELS_BLOCKS_H
+#define PRISM_MODEL_KERNELS_BLOCKS_H                                                               \
 
 #include <stdbool.h>
 
 #include "model/kernels.h"
 #include "vec.h"
-
-typedef struct float_rows {
-    const float *x;
-    size_t d;
-} float_rows;
-typedef const float *float_row;
-
-static inline float_row row_of_float(float_rows src, size_t i)
-{
-    return src.x + i * src.d;
-}
-
-static inline v16 vec_of_float(float_row row, size_t k)
-{
-    return load16(row + k);
-}
-
-static inline float scalar_of_float(float_row row, size_t k)
-{
-    return row[k];
-}
 
 /* One cache line of the stream, if any is left. */
 static inline void stream_request(prism_prefetch_stream *s)
@@ -62,13 +39,12 @@ static inline void stream_finish(prism_prefetch_stream *s)
 /* Columns d_vec..d-1 of a dot product folded into lane column % 16 one by one. Kept out of line:
  * indexing lanes by a variable would otherwise make the compiler keep every accumulator of a
  * block in memory. */
-#define DEFINE_FOLD_TAIL(KIND)                                                                     \
-    static __attribute__((noinline)) v16 fold_tail_##KIND(v16 lanes, KIND##_row row,               \
-                                                          const float *w, size_t d_vec,            \
-                                                          size_t d)                                \
+#define DEFINE_FOLD_TAIL()                                                                         \
+    static __attribute__((noinline)) v16 fold_tail(v16 lanes, const float *row, const float *w,    \
+                                                   size_t d_vec, size_t d)                         \
     {                                                                                              \
         for (size_t k = d_vec; k < d; k++) {                                                       \
-            lanes[k % LANES] = fmaf(scalar_of_##KIND(row, k), w[k], lanes[k % LANES]);             \
+            lanes[k % LANES] = fmaf(row[k], w[k], lanes[k % LANES]);                               \
         }                                                                                          \
         return lanes;                                                                              \
     }
@@ -78,17 +54,16 @@ static inline void stream_finish(prism_prefetch_stream *s)
  * in order, then the columns past them folded into lane column % 16 one by one, then a fixed
  * reduction of the lanes, then the bias. Every other step requests a line of `stream` (may be
  * NULL). */
-#define DEFINE_FORWARD_BLOCK(KIND, R, O)                                                           \
-    static inline void forward_##KIND##_##R##x##O(KIND##_rows src, size_t i0, const float *w,      \
-                                                  const float *b, size_t o0, size_t h,             \
-                                                  prism_prefetch_stream *stream, float *z)         \
+#define DEFINE_FORWARD_BLOCK(R, O)                                                                 \
+    static inline void forward_##R##x##O(const float *x, size_t d, size_t i0, const float *w,      \
+                                         const float *b, size_t o0, size_t h,                      \
+                                         prism_prefetch_stream *stream, float *z)                  \
     {                                                                                              \
-        const size_t d = src.d;                                                                    \
         const size_t d_vec = d - d % LANES;                                                        \
-        KIND##_row rows[R];                                                                        \
+        const float *rows[R];                                                                      \
         v16 acc[R][O];                                                                             \
         for (int r = 0; r < R; r++) {                                                              \
-            rows[r] = row_of_##KIND(src, i0 + (size_t)r);                                          \
+            rows[r] = x + (i0 + (size_t)r) * d;                                                    \
             for (int o = 0; o < O; o++) {                                                          \
                 acc[r][o] = splat16(0.0f);                                                         \
             }                                                                                      \
@@ -99,7 +74,7 @@ static inline void stream_finish(prism_prefetch_stream *s)
             }                                                                                      \
             v16 xr[R];                                                                             \
             for (int r = 0; r < R; r++) {                                                          \
-                xr[r] = vec_of_##KIND(rows[r], k);                                                 \
+                xr[r] = load16(rows[r] + k);                                                       \
             }                                                                                      \
             for (int o = 0; o < O; o++) {                                                          \
                 v16 wv = load16(w + (o0 + (size_t)o) * d + k);                                     \
@@ -113,7 +88,7 @@ static inline void stream_finish(prism_prefetch_stream *s)
                 v16 lanes = acc[r][o];                                                             \
                 if (d_vec < d) {                                                                   \
                     const float *wo = w + (o0 + (size_t)o) * d;                                    \
-                    lanes = fold_tail_##KIND(lanes, rows[r], wo, d_vec, d);                        \
+                    lanes = fold_tail(lanes, rows[r], wo, d_vec, d);                               \
                 }                                                                                  \
                 z[(i0 + (size_t)r) * h + o0 + (size_t)o] = reduce16(lanes) + b[o0 + (size_t)o];    \
             }                                                                                      \
@@ -124,8 +99,8 @@ static inline void stream_finish(prism_prefetch_stream *s)
  * fused multiply-adds over the n rows, continued from the value in dw when `resume`, else
  * started from 0. Rows lie far apart (3 KB for MNIST): too far for the hardware prefetcher to
  * follow, so the columns of the row 4 ahead are requested on the way. */
-#define DEFINE_GRAD_BLOCK(KIND, O, C)                                                              \
-    static inline void grad_##KIND##_##O##x##C(KIND##_rows src, const float *dz, size_t n,         \
+#define DEFINE_GRAD_BLOCK(O, C)                                                                    \
+    static inline void grad_##O##x##C(const float *x, size_t d, const float *dz, size_t n,         \
                                                size_t h, size_t o0, size_t k, bool resume,         \
                                                float *dw)                                          \
     {                                                                                              \
@@ -133,18 +108,18 @@ static inline void stream_finish(prism_prefetch_stream *s)
         v16 acc[O][C];                                                                             \
         for (int o = 0; o < O; o++) {                                                              \
             for (int c = 0; c < C; c++) {                                                          \
-                float *at = dw + (o0 + (size_t)o) * src.d + k + (size_t)c * LANES;                 \
+                float *at = dw + (o0 + (size_t)o) * d + k + (size_t)c * LANES;                     \
                 acc[o][c] = resume ? load16(at) : splat16(0.0f);                                   \
             }                                                                                      \
         }                                                                                          \
         for (size_t i = 0; i < n; i++) {                                                           \
             if (i + PREFETCH_ROWS < n) {                                                           \
-                __builtin_prefetch(row_of_##KIND(src, i + PREFETCH_ROWS) + k);                     \
+                __builtin_prefetch(x + (i + PREFETCH_ROWS) * d + k);                               \
             }                                                                                      \
-            KIND##_row row = row_of_##KIND(src, i);                                                \
+            const float *row = x + i * d;                                                          \
             v16 xv[C];                                                                             \
             for (int c = 0; c < C; c++) {                                                          \
-                xv[c] = vec_of_##KIND(row, k + (size_t)c * LANES);                                 \
+                xv[c] = load16(row + k + (size_t)c * LANES);                                       \
             }                                                                                      \
             for (int o = 0; o < O; o++) {                                                          \
                 v16 g = splat16(dz[i * h + o0 + (size_t)o]);                                       \
@@ -155,7 +130,7 @@ static inline void stream_finish(prism_prefetch_stream *s)
         }                                                                                          \
         for (int o = 0; o < O; o++) {                                                              \
             for (int c = 0; c < C; c++) {                                                          \
-                store16(dw + (o0 + (size_t)o) * src.d + k + (size_t)c * LANES, acc[o][c]);         \
+                store16(dw + (o0 + (size_t)o) * d + k + (size_t)c * LANES, acc[o][c]);             \
             }                                                                                      \
         }                                                                                          \
     }
@@ -174,49 +149,48 @@ static inline void bias_grad(const float *dz, size_t n, size_t h, bool accumulat
     }
 }
 
-/* The whole weight and bias gradient from KIND rows, added to dw and db (each in-order sum
+/* The whole weight and bias gradient from rows of x, added to dw and db (each in-order sum
  * continued) when `accumulate`: 10 outputs x 2 vectors stream the rows once for 10 outputs (the
  * article's width), 5 x 4 and 1 x 4 serve the rest; columns past the last whole vector are
  * plain in-order sums. Needs d >= 16 (float rows narrower than a vector have their own
  * kernel). */
-#define DEFINE_WEIGHT_GRAD(KIND)                                                                   \
-    DEFINE_GRAD_BLOCK(KIND, 10, 2)                                                                 \
-    DEFINE_GRAD_BLOCK(KIND, 10, 1)                                                                 \
-    DEFINE_GRAD_BLOCK(KIND, 5, 4)                                                                  \
-    DEFINE_GRAD_BLOCK(KIND, 5, 1)                                                                  \
-    DEFINE_GRAD_BLOCK(KIND, 1, 4)                                                                  \
-    DEFINE_GRAD_BLOCK(KIND, 1, 1)                                                                  \
-    static void weight_grad_##KIND(KIND##_rows src, const float *dz, size_t n, size_t h,           \
+#define DEFINE_WEIGHT_GRAD()                                                                       \
+    DEFINE_GRAD_BLOCK(10, 2)                                                                       \
+    DEFINE_GRAD_BLOCK(10, 1)                                                                       \
+    DEFINE_GRAD_BLOCK(5, 4)                                                                        \
+    DEFINE_GRAD_BLOCK(5, 1)                                                                        \
+    DEFINE_GRAD_BLOCK(1, 4)                                                                        \
+    DEFINE_GRAD_BLOCK(1, 1)                                                                        \
+    static void weight_grad_rows(const float *x, size_t d, const float *dz, size_t n, size_t h,    \
                                    bool accumulate, float *dw, float *db)                          \
     {                                                                                              \
-        const size_t d = src.d;                                                                    \
         const size_t d_vec = d - d % LANES;                                                        \
         size_t o0 = 0;                                                                             \
         for (; o0 + 10 <= h; o0 += 10) {                                                           \
             size_t k = 0;                                                                          \
             for (; k + 2 * LANES <= d; k += 2 * LANES) {                                           \
-                grad_##KIND##_10x2(src, dz, n, h, o0, k, accumulate, dw);                          \
+                grad_10x2(x, d, dz, n, h, o0, k, accumulate, dw);                                  \
             }                                                                                      \
             for (; k < d_vec; k += LANES) {                                                        \
-                grad_##KIND##_10x1(src, dz, n, h, o0, k, accumulate, dw);                          \
+                grad_10x1(x, d, dz, n, h, o0, k, accumulate, dw);                                  \
             }                                                                                      \
         }                                                                                          \
         for (; o0 + 5 <= h; o0 += 5) {                                                             \
             size_t k = 0;                                                                          \
             for (; k + 4 * LANES <= d; k += 4 * LANES) {                                           \
-                grad_##KIND##_5x4(src, dz, n, h, o0, k, accumulate, dw);                           \
+                grad_5x4(x, d, dz, n, h, o0, k, accumulate, dw);                                   \
             }                                                                                      \
             for (; k < d_vec; k += LANES) {                                                        \
-                grad_##KIND##_5x1(src, dz, n, h, o0, k, accumulate, dw);                           \
+                grad_5x1(x, d, dz, n, h, o0, k, accumulate, dw);                                   \
             }                                                                                      \
         }                                                                                          \
         for (; o0 < h; o0++) {                                                                     \
             size_t k = 0;                                                                          \
             for (; k + 4 * LANES <= d; k += 4 * LANES) {                                           \
-                grad_##KIND##_1x4(src, dz, n, h, o0, k, accumulate, dw);                           \
+                grad_1x4(x, d, dz, n, h, o0, k, accumulate, dw);                                   \
             }                                                                                      \
             for (; k < d_vec; k += LANES) {                                                        \
-                grad_##KIND##_1x1(src, dz, n, h, o0, k, accumulate, dw);                           \
+                grad_1x1(x, d, dz, n, h, o0, k, accumulate, dw);                                   \
             }                                                                                      \
         }                                                                                          \
                                                                                                    \
@@ -224,7 +198,7 @@ static inline void bias_grad(const float *dz, size_t n, size_t h, bool accumulat
             for (size_t k = d_vec; k < d; k++) {                                                   \
                 float sum = accumulate ? dw[o * d + k] : 0.0f;                                     \
                 for (size_t i = 0; i < n; i++) {                                                   \
-                    sum = fmaf(dz[i * h + o], scalar_of_##KIND(row_of_##KIND(src, i), k), sum);    \
+                    sum = fmaf(dz[i * h + o], x[i * d + k], sum);                             \
                 }                                                                                  \
                 dw[o * d + k] = sum;                                                               \
             }                                                                                      \

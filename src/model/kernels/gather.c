@@ -7,15 +7,15 @@ void KERNEL(prism_kernel_linear_forward_)(const float *x, size_t n, size_t d, co
                                           const float *b, size_t h,
                                           prism_prefetch_stream *stream, float *z);
 
-DEFINE_FOLD_TAIL(float)
-DEFINE_FORWARD_BLOCK(float, 4, 5)
-DEFINE_FORWARD_BLOCK(float, 4, 1)
-DEFINE_FORWARD_BLOCK(float, 1, 1)
+DEFINE_FOLD_TAIL()
+DEFINE_FORWARD_BLOCK(4, 5)
+DEFINE_FORWARD_BLOCK(4, 1)
+DEFINE_FORWARD_BLOCK(1, 1)
 
 enum { GATHER_ROWS = 4, GATHER_OUTS = 5 };
 
 /* Rows i0..i0+3 of the batch: their bytes normalised into x and, while they are in registers,
- * multiplied for outputs 0..4, with the sums of forward_float_4x5 (d a multiple of 16). */
+ * multiplied for outputs 0..4, with the sums of forward_4x5 (d a multiple of 16). */
 static void gather_block_4x5(const uint8_t *pixels, const uint32_t *indices, size_t i0,
                              size_t d, const float *w, const float *b, size_t h,
                              prism_prefetch_stream *stream, float *x, float *z)
@@ -65,22 +65,21 @@ void KERNEL(prism_kernel_gather_forward_)(const uint8_t *pixels, const uint32_t 
         return;
     }
 
-    float_rows src = {x, d};
     size_t i = 0;
     for (; i + GATHER_ROWS <= n; i += GATHER_ROWS) {
         gather_block_4x5(pixels, indices, i, d, w, b, h, stream, x, z);
         size_t o0 = GATHER_OUTS;
         for (; o0 + GATHER_OUTS <= h; o0 += GATHER_OUTS) {
-            forward_float_4x5(src, i, w, b, o0, h, stream, z);
+            forward_4x5(x, d, i, w, b, o0, h, stream, z);
         }
         for (; o0 < h; o0++) {
-            forward_float_4x1(src, i, w, b, o0, h, stream, z);
+            forward_4x1(x, d, i, w, b, o0, h, stream, z);
         }
     }
     for (; i < n; i++) {
         KERNEL(prism_kernel_normalise_pixels_)(pixels + (size_t)indices[i] * d, d, x + i * d);
         for (size_t o0 = 0; o0 < h; o0++) {
-            forward_float_1x1(src, i, w, b, o0, h, stream, z);
+            forward_1x1(x, d, i, w, b, o0, h, stream, z);
         }
     }
 }

@@ -1,11 +1,11 @@
 /* The products of a Linear layer on float rows: forward, weight gradient, input gradient. */
 #include "blocks.h"
 
-DEFINE_FOLD_TAIL(float)
-DEFINE_FORWARD_BLOCK(float, 4, 5)
-DEFINE_FORWARD_BLOCK(float, 4, 1)
-DEFINE_FORWARD_BLOCK(float, 1, 1)
-DEFINE_WEIGHT_GRAD(float)
+DEFINE_FOLD_TAIL()
+DEFINE_FORWARD_BLOCK(4, 5)
+DEFINE_FORWARD_BLOCK(4, 1)
+DEFINE_FORWARD_BLOCK(1, 1)
+DEFINE_WEIGHT_GRAD()
 
 /* Narrow inputs (d < 16, e.g. the output layer of a 10-wide network): outputs go in the lanes
  * instead, 16 at a time, each lane the in-order chain b + x0 w0 + x1 w1 + ... */
@@ -45,20 +45,19 @@ void KERNEL(prism_kernel_linear_forward_)(const float *x, size_t n, size_t d, co
         }
         return;
     }
-    float_rows src = {x, d};
     size_t i = 0;
     for (; i + 4 <= n; i += 4) {
         size_t o0 = 0;
         for (; o0 + 5 <= h; o0 += 5) {
-            forward_float_4x5(src, i, w, b, o0, h, stream, z);
+            forward_4x5(x, d, i, w, b, o0, h, stream, z);
         }
         for (; o0 < h; o0++) {
-            forward_float_4x1(src, i, w, b, o0, h, stream, z);
+            forward_4x1(x, d, i, w, b, o0, h, stream, z);
         }
     }
     for (; i < n; i++) {
         for (size_t o0 = 0; o0 < h; o0++) {
-            forward_float_1x1(src, i, w, b, o0, h, stream, z);
+            forward_1x1(x, d, i, w, b, o0, h, stream, z);
         }
     }
     if (stream != NULL) {
@@ -99,7 +98,7 @@ void KERNEL(prism_kernel_linear_weight_grad_)(const float *x, const float *dz, s
         bias_grad(dz, n, h, accumulate, db);
         return;
     }
-    weight_grad_float((float_rows){x, d}, dz, n, h, accumulate, dw, db);
+    weight_grad_rows(x, d, dz, n, h, accumulate, dw, db);
 }
 
 /* dx[n][d] = dz[n][h] . w[h][d]: columns of dx in the lanes, each the in-order chain over
