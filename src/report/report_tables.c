@@ -53,9 +53,15 @@ void prism_report_print_tables(FILE *out, const prism_store *s, const prism_repo
                 char diff[96] = "";
                 const prism_pair_comparison *pc = v > 0 ? find_pair(d, slot, 0, v) : NULL;
                 if (pc != NULL && !isnan(pc->result.mean_diff)) {
-                    /* stored as first - v; shown as v - first */
-                    snprintf(diff, sizeof diff, "%+.2f [%+.2f, %+.2f] %s", -pc->result.mean_diff,
-                             -pc->result.ci_high, -pc->result.ci_low, stars(pc->p_holm));
+                    /* stored as first - v; shown as v - first; one run has no interval */
+                    if (isnan(pc->result.ci_low) || isnan(pc->result.ci_high)) {
+                        snprintf(diff, sizeof diff, "%+.2f [n/a, n/a] %s",
+                                 -pc->result.mean_diff, stars(pc->p_holm));
+                    } else {
+                        snprintf(diff, sizeof diff, "%+.2f [%+.2f, %+.2f] %s",
+                                 -pc->result.mean_diff, -pc->result.ci_high, -pc->result.ci_low,
+                                 stars(pc->p_holm));
+                    }
                 }
                 char m[40];
                 char sd[32];

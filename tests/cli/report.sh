@@ -36,6 +36,14 @@ grep -q "SHA-256" "$OUT/report.md" || fail "report.md has no dataset checksums"
 mech_rows=$(($(wc -l <"$OUT/mechanism.csv") - 1))
 [ "$mech_rows" -eq 12 ] || fail "mechanism.csv: expected 12 models, found $mech_rows"
 
+# One run has no intervals: the report says n/a, never nan.
+ONE=$SCRATCH/one
+"$PRISM" run --dataset "$DATA" --runs 1 --epochs 1 --batch 64 --quiet --out "$ONE" \
+    >/dev/null 2>"$SCRATCH/one.stderr" || fail "one-run report failed: $(cat "$SCRATCH/one.stderr")"
+grep -qiw -- "-\?nan" "$ONE/report.md" && fail "report.md of one run shows nan: $(grep -iw nan \
+    "$ONE/report.md" | head -n 1)"
+grep -q "\[n/a, n/a\]" "$ONE/report.md" || fail "report.md of one run has no n/a interval"
+
 # prism report rebuilds the derived files byte for byte from the stored results.
 cp "$OUT/comparisons.csv" "$SCRATCH/comparisons.first"
 cp "$OUT/report.md" "$SCRATCH/report.first"
