@@ -4,7 +4,9 @@
  * reduction, no bias and no stores. bench/peak.c measures FMAs on registers only; the gap
  * between the two is what the loads alone cost, before any cache miss.
  *
- *   cc -O3 -mavx512f bench/kernel_ceiling.c -o kernel_ceiling && ./kernel_ceiling
+ *   cc -O3 -mavx512f bench/kernel_ceiling.c -o /tmp/kernel_ceiling && /tmp/kernel_ceiling
+ *
+ * (AVX-512 only.)
  *
  * Prints one line: "kernel ceiling isa=zmm threads=1 gflops=..." (best of 5 tries).
  */
