@@ -79,7 +79,8 @@ static int setup(void **state)
                             prism_kernel_layernorm_forward_avx2,
                             prism_kernel_layernorm_backward_avx2,
                             prism_kernel_softmax_xent_avx2};
-    variants[2] = (variant){"avx512", __builtin_cpu_supports("avx512f"),
+    bool has_avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl");
+    variants[2] = (variant){"avx512", has_avx512,
                             prism_kernel_linear_forward_avx512,
                             prism_kernel_linear_weight_grad_avx512,
                             prism_kernel_normalise_pixels_avx512,

@@ -63,7 +63,7 @@ static pthread_once_t chosen_once = PTHREAD_ONCE_INIT;
 static void choose_variant(void)
 {
     __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f")) {
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl")) {
         chosen = (kernel_table){"avx512", prism_kernel_linear_forward_avx512,
                                 prism_kernel_linear_weight_grad_avx512,
                                 prism_kernel_normalise_pixels_avx512,
