@@ -6,20 +6,25 @@
  * fusing multiplies into adds, as layers.c is, so the bits are the same. */
 #include <math.h>
 #include <stdbool.h>
-#include <string.h>
 
 #include "model/kernels.h"
 #include "vec.h"
 
 void KERNEL(prism_kernel_map_)(int function, const float *x, float *y, size_t n);
 
-/* Rows first..first+count-1 of x[.][w] (count, w <= 16) as columns: col[j] lane r = row r's
- * value j; lanes past count and columns past w are 0. */
-static void load_columns(const float *x, size_t first, size_t count, size_t w, v16 col[16])
+/* Rows first..first+count-1 of x[.][w] (count, w <= 16), one vector each; lanes past w and
+ * rows past count are 0. */
+static void load_rows(const float *x, size_t first, size_t count, size_t w, v16 row[16])
 {
     for (size_t r = 0; r < LANES; r++) {
-        col[r] = r < count ? load_partial16(x + (first + r) * w, w) : splat16(0.0f);
+        row[r] = r < count ? load_partial16(x + (first + r) * w, w) : splat16(0.0f);
     }
+}
+
+/* The same rows as columns: col[j] lane r = row r's value j. */
+static void load_columns(const float *x, size_t first, size_t count, size_t w, v16 col[16])
+{
+    load_rows(x, first, count, w, col);
     transpose16(col);
 }
 
@@ -83,29 +88,22 @@ void KERNEL(prism_kernel_layernorm_backward_)(const float *dy, const float *xhat
                                               const float *gain, bool accumulate, float *dx,
                                               float *dgain, float *dshift)
 {
-    if (!accumulate) {
-        memset(dgain, 0, h * sizeof *dgain);
-        memset(dshift, 0, h * sizeof *dshift);
-    }
+    /* The parameter gradients are sums over rows, value j in lane j, each continued in row
+     * order while the rows are still rows. */
+    v16 gain_sum = accumulate ? load_partial16(dgain, h) : splat16(0.0f);
+    v16 shift_sum = accumulate ? load_partial16(dshift, h) : splat16(0.0f);
     for (size_t first = 0; first < n; first += LANES) {
         size_t count = n - first < LANES ? n - first : LANES;
         v16 dyc[LANES];
         v16 xc[LANES];
-        load_columns(dy, first, count, h, dyc);
-        load_columns(xhat, first, count, h, xc);
-
-        /* The parameter gradients are sums over rows: each continues lane by lane, in row
-         * order. */
-        for (size_t j = 0; j < h; j++) {
-            float product[LANES];
-            float plain[LANES];
-            store16(product, dyc[j] * xc[j]);
-            store16(plain, dyc[j]);
-            for (size_t r = 0; r < count; r++) {
-                dgain[j] += product[r];
-                dshift[j] += plain[r];
-            }
+        load_rows(dy, first, count, h, dyc);
+        load_rows(xhat, first, count, h, xc);
+        for (size_t r = 0; r < count; r++) {
+            gain_sum = gain_sum + dyc[r] * xc[r];
+            shift_sum = shift_sum + dyc[r];
         }
+        transpose16(dyc);
+        transpose16(xc);
 
         v16 mean_g = splat16(0.0f);
         v16 mean_gx = splat16(0.0f);
@@ -125,6 +123,8 @@ void KERNEL(prism_kernel_layernorm_backward_)(const float *dy, const float *xhat
         }
         store_columns(dx, first, count, h, out);
     }
+    store_partial16(dgain, gain_sum, h);
+    store_partial16(dshift, shift_sum, h);
 }
 
 typedef int32_t i32x16 __attribute__((vector_size(64)));
