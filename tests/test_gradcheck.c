@@ -208,7 +208,7 @@ static double linear_loss(void *ctx)
 {
     linear_ctx *c = ctx;
     if (c->kernel) {
-        prism_kernel_linear_forward(c->x, LIN_N, LIN_IN, c->w, c->b, LIN_OUT, NULL, c->y);
+        prism_kernel_linear_forward(c->x, LIN_N, LIN_IN, c->w, c->b, LIN_OUT, c->y);
     } else {
         prism_linear_forward(c->x, LIN_N, LIN_IN, c->w, c->b, LIN_OUT, c->y);
     }

@@ -97,11 +97,10 @@ static void choose_variant(void)
 }
 
 void prism_kernel_linear_forward(const float *x, size_t n, size_t d, const float *w,
-                                 const float *b, size_t h, prism_prefetch_stream *stream,
-                                 float *z)
+                                 const float *b, size_t h, float *z)
 {
     pthread_once(&chosen_once, choose_variant);
-    chosen.forward(x, n, d, w, b, h, stream, z);
+    chosen.forward(x, n, d, w, b, h, NULL, z);
 }
 
 void prism_kernel_linear_weight_grad(const float *x, const float *dz, size_t n, size_t d,

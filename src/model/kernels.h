@@ -32,11 +32,9 @@ typedef struct prism_prefetch_stream {
     size_t lines_left;    /* lines of that row still to request */
 } prism_prefetch_stream;
 
-/* z may not alias x or w. Any n, d, h. When stream is not NULL, its lines are requested on the
- * way (what is left at the end, all at once). */
+/* z may not alias x or w. Any n, d, h. */
 void prism_kernel_linear_forward(const float *x, size_t n, size_t d, const float *w,
-                                 const float *b, size_t h, prism_prefetch_stream *stream,
-                                 float *z);
+                                 const float *b, size_t h, float *z);
 
 /* Overwrites dw and db, or, when `accumulate`, adds to them: each element's in-order sum over
  * rows continues from its value, so a batch taken in parts in order gives the bits of the whole

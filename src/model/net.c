@@ -233,16 +233,14 @@ static void apply_mask(float *t, size_t n, size_t width, const float *mask)
     }
 }
 
-static void linear_forward(const float *in, size_t n, const prism_layer_view *v,
-                           prism_prefetch_stream *stream, float *out)
+static void linear_forward(const float *in, size_t n, const prism_layer_view *v, float *out)
 {
-    prism_kernel_linear_forward(in, n, v->in, v->w, v->b, v->out, stream, out);
+    prism_kernel_linear_forward(in, n, v->in, v->w, v->b, v->out, out);
 }
 
-/* Computes position p's output from its input (the previous position's output, or x); the first
- * layer's product requests the lines of `stream` (may be NULL) on the way. */
+/* Computes position p's output from its input (the previous position's output, or x). */
 static void run_stage(const prism_net *net, prism_net_workspace *ws, const float *x, size_t n,
-                      size_t p, prism_prefetch_stream *stream)
+                      size_t p)
 {
     size_t l = p / STAGES_PER_LAYER;
     const prism_layer_spec *spec = &net->spec.hidden[l];
@@ -253,7 +251,7 @@ static void run_stage(const prism_net *net, prism_net_workspace *ws, const float
 
     switch (p % STAGES_PER_LAYER) {
     case 0:
-        linear_forward(in, n, v, p == 0 ? stream : NULL, out);
+        linear_forward(in, n, v, out);
         break;
     case 1:
         if (spec->norm == PRISM_NORM_LAYERNORM) {
@@ -275,10 +273,10 @@ static void run_stage(const prism_net *net, prism_net_workspace *ws, const float
 /* Runs positions first..last inclusive, then the output layer when last is the final one. */
 static void run_positions(const prism_net *net, prism_net_workspace *ws, const float *x,
                           size_t n, size_t first, size_t last, size_t mask_position,
-                          const float *mask, prism_prefetch_stream *stream)
+                          const float *mask)
 {
     for (size_t p = first; p <= last; p++) {
-        run_stage(net, ws, x, n, p, stream);
+        run_stage(net, ws, x, n, p);
         if (mask != NULL && p == mask_position) {
             apply_mask(ws->stage[p], n, net->spec.hidden[p / STAGES_PER_LAYER].width, mask);
         }
@@ -289,7 +287,7 @@ static void run_output(const prism_net *net, prism_net_workspace *ws, size_t n)
 {
     size_t top = net->spec.n_hidden;
     const prism_layer_view *v = &net->layer[top];
-    linear_forward(ws->stage[STAGES_PER_LAYER * top - 1], n, v, NULL, ws->logits);
+    linear_forward(ws->stage[STAGES_PER_LAYER * top - 1], n, v, ws->logits);
 }
 
 void prism_net_forward(const prism_net *net, prism_net_workspace *ws, const float *x, size_t n,
@@ -297,7 +295,7 @@ void prism_net_forward(const prism_net *net, prism_net_workspace *ws, const floa
 {
     size_t last = STAGES_PER_LAYER * net->spec.n_hidden - 1;
     size_t mask_position = site != NULL ? site_position(site) : 0;
-    run_positions(net, ws, x, n, 0, last, mask_position, site != NULL ? mask : NULL, NULL);
+    run_positions(net, ws, x, n, 0, last, mask_position, site != NULL ? mask : NULL);
     run_output(net, ws, n);
 }
 
@@ -312,7 +310,7 @@ void prism_net_forward_gathered(const prism_net *net, prism_net_workspace *ws,
                                 ws->stage[0]);
     size_t last = STAGES_PER_LAYER * net->spec.n_hidden - 1;
     if (last >= 1) {
-        run_positions(net, ws, x, n, 1, last, 0, NULL, NULL);
+        run_positions(net, ws, x, n, 1, last, 0, NULL);
     }
     run_output(net, ws, n);
 }
@@ -321,7 +319,7 @@ void prism_net_forward_to_site(const prism_net *net, prism_net_workspace *ws, co
                                size_t n, const prism_site *site, float *out)
 {
     size_t p = site_position(site);
-    run_positions(net, ws, x, n, 0, p, 0, NULL, NULL);
+    run_positions(net, ws, x, n, 0, p, 0, NULL);
     memcpy(out, ws->stage[p], n * net->spec.hidden[site->layer].width * sizeof *out);
 }
 
@@ -337,7 +335,7 @@ void prism_net_forward_from_site(const prism_net *net, prism_net_workspace *ws,
     }
     size_t last = STAGES_PER_LAYER * net->spec.n_hidden - 1;
     if (p < last) {
-        run_positions(net, ws, NULL, n, p + 1, last, 0, NULL, NULL);
+        run_positions(net, ws, NULL, n, p + 1, last, 0, NULL);
     }
     run_output(net, ws, n);
 }

@@ -34,6 +34,8 @@ static void forward_narrow(const float *x, size_t n, size_t d, const float *w, c
     }
 }
 
+/* The public kernel passes no stream; the gathered first layer's fallback (gather.c) passes its
+ * own, whose lines are requested on the way and, what is left, at the end. */
 void KERNEL(prism_kernel_linear_forward_)(const float *x, size_t n, size_t d, const float *w,
                                           const float *b, size_t h,
                                           prism_prefetch_stream *stream, float *z)
