@@ -5,15 +5,8 @@
 #include <stdlib.h>
 
 #include "report/atomic_file.h"
+#include "report/format.h"
 #include "stats/mechanism.h"
-
-/* An empty field for an undefined value. */
-static void csv_value(FILE *f, double v)
-{
-    if (!isnan(v)) {
-        fprintf(f, "%.10g", v);
-    }
-}
 
 static int write_mechanism(const char *dir, const prism_experiment_config *config,
                            const prism_results *r, prism_error *err)
@@ -47,7 +40,7 @@ static int write_mechanism(const char *dir, const prism_experiment_config *confi
                 if (k > 0) {
                     fputc(',', f);
                 }
-                csv_value(f, values[k]);
+                prism_csv_value(f, values[k]);
             }
             size_t slot = 0;
             for (size_t t = 0; t < config->n_tests; t++) {
@@ -57,7 +50,7 @@ static int write_mechanism(const char *dir, const prism_experiment_config *confi
                 }
                 slot += plan->n_levels;
                 fputc(',', f);
-                csv_value(f, prism_curve_area(plan->levels, curve, plan->n_levels));
+                prism_csv_value(f, prism_curve_area(plan->levels, curve, plan->n_levels));
             }
             fputc('\n', f);
         }
@@ -124,7 +117,7 @@ static int write_details(const char *dir, const prism_experiment_config *config,
                     for (size_t k = 0; k < r->n_classes; k++) {
                         size_t in_class = r->test_class_counts[k];
                         fputc(',', f);
-                        csv_value(f, in_class > 0 ? 100.0 * r->class_correct[cell * r->n_classes
+                        prism_csv_value(f, in_class > 0 ? 100.0 * r->class_correct[cell * r->n_classes
                                                                              + k] /
                                                         (double)in_class
                                                   : NAN);

@@ -8,6 +8,7 @@
 
 #include "report/atomic_file.h"
 #include "report/config_json.h"
+#include "report/format.h"
 #include "report/model_files.h"
 #include "stress/ceiling.h"
 
@@ -112,17 +113,6 @@ void prism_summary_table_destroy(prism_summary_table *table)
     memset(table, 0, sizeof *table);
 }
 
-/* "12.34" or "n/a" for an undefined statistic. */
-static const char *fmt2(double value, char *buf, size_t bytes)
-{
-    if (isnan(value)) {
-        snprintf(buf, bytes, "n/a");
-    } else {
-        snprintf(buf, bytes, "%.2f", value);
-    }
-    return buf;
-}
-
 /* Footnotes of one table: each distinct (ceiling, reason) gets a marker. */
 enum { MAX_FOOTNOTES = 8 };
 
@@ -172,9 +162,9 @@ static void print_row(FILE *out, const prism_experiment_config *config,
     char lo[32];
     char hi[32];
     fprintf(out, "| %s | %s | %zu | %s%s%s | %s | [%s, %s] |\n", level,
-            config->variants[v].name, c->n, fmt2(c->mean, mean, sizeof mean),
-            marker[0] != '\0' ? " " : "", marker, fmt2(c->sd, sd, sizeof sd),
-            fmt2(c->ci_low, lo, sizeof lo), fmt2(c->ci_high, hi, sizeof hi));
+            config->variants[v].name, c->n, prism_fmt2(c->mean, mean, sizeof mean),
+            marker[0] != '\0' ? " " : "", marker, prism_fmt2(c->sd, sd, sizeof sd),
+            prism_fmt2(c->ci_low, lo, sizeof lo), prism_fmt2(c->ci_high, hi, sizeof hi));
 }
 
 void prism_print_tables(FILE *out, const prism_experiment_config *config,

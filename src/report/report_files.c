@@ -9,15 +9,9 @@
 #include <string.h>
 
 #include "report/atomic_file.h"
+#include "report/format.h"
 #include "report/plot.h"
 #include "report/report_sections.h"
-
-static void csv_value(FILE *f, double v)
-{
-    if (!isnan(v)) {
-        fprintf(f, "%.10g", v);
-    }
-}
 
 static int write_comparisons_csv(const prism_store *s, const prism_report_data *d,
                                  prism_error *err)
@@ -41,19 +35,19 @@ static int write_comparisons_csv(const prism_store *s, const prism_report_data *
                 s->variants[pc->a], s->variants[pc->b], c->n_a);
         double values[] = {c->mean_diff, c->ci_low, c->ci_high};
         for (size_t k = 0; k < 3; k++) {
-            csv_value(f, values[k]);
+            prism_csv_value(f, values[k]);
             fputc(',', f);
         }
         fprintf(f, "%s,", c->method);
-        csv_value(f, c->p);
+        prism_csv_value(f, c->p);
         fputc(',', f);
-        csv_value(f, pc->p_holm);
+        prism_csv_value(f, pc->p_holm);
         fprintf(f, ",%s,", c->rank_method);
-        csv_value(f, c->rank_p);
+        prism_csv_value(f, c->rank_p);
         fputc(',', f);
-        csv_value(f, pc->rank_p_holm);
+        prism_csv_value(f, pc->rank_p_holm);
         fputc(',', f);
-        csv_value(f, c->hedges_g);
+        prism_csv_value(f, c->hedges_g);
         fputc('\n', f);
     }
     return prism_atomic_commit(&file, err);
@@ -232,13 +226,9 @@ static void md_summary_table(FILE *f, const prism_store *s, const prism_summary 
         fprintf(f, "| %s |", s->variants[v]);
         for (size_t c = 0; c < columns; c++) {
             const prism_summary *x = &cells[v * columns + c];
-            if (isnan(x->mean)) {
-                fprintf(f, " n/a |");
-            } else if (isnan(x->ci_low)) {
-                fprintf(f, " %.2f%s |", x->mean, unit);
-            } else {
-                fprintf(f, " %.2f%s [%.2f, %.2f] |", x->mean, unit, x->ci_low, x->ci_high);
-            }
+            char cell[96];
+            fprintf(f, " %s |", prism_fmt_estimate(x->mean, x->ci_low, x->ci_high, unit, false,
+                                                   cell, sizeof cell));
         }
         fprintf(f, "\n");
     }

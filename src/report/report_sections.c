@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "report/format.h"
 #include "report/plot.h"
 #include "stats/mechanism.h"
 #include "stats/summary.h"
@@ -26,13 +27,9 @@ static void summarise_runs(const prism_store *s, size_t variant, size_t index, r
 
 static void print_cell(FILE *f, const prism_summary *c)
 {
-    if (isnan(c->mean)) {
-        fprintf(f, " n/a |");
-    } else if (isnan(c->ci_low)) {
-        fprintf(f, " %.2f |", c->mean);
-    } else {
-        fprintf(f, " %.2f [%.2f, %.2f] |", c->mean, c->ci_low, c->ci_high);
-    }
+    char cell[96];
+    fprintf(f, " %s |", prism_fmt_estimate(c->mean, c->ci_low, c->ci_high, "", false, cell,
+                                           sizeof cell));
 }
 
 static double flipped_of(const prism_store *s, size_t run, size_t variant, size_t slot)

@@ -3,6 +3,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "report/format.h"
 #include "report/report.h"
 
 static const char *stars(double p)
@@ -11,12 +12,6 @@ static const char *stars(double p)
         return "";
     }
     return p < 0.001 ? "***" : p < 0.01 ? "**" : p < 0.05 ? "*" : "ns";
-}
-
-static const char *fmt2(double value, char *buf, size_t bytes)
-{
-    snprintf(buf, bytes, isnan(value) ? "n/a" : "%.2f", value);
-    return buf;
 }
 
 static const prism_pair_comparison *find_pair(const prism_report_data *d, size_t slot,
@@ -53,29 +48,25 @@ void prism_report_print_tables(FILE *out, const prism_store *s, const prism_repo
                 char diff[96] = "";
                 const prism_pair_comparison *pc = v > 0 ? find_pair(d, slot, 0, v) : NULL;
                 if (pc != NULL && !isnan(pc->result.mean_diff)) {
-                    /* stored as first - v; shown as v - first; one run has no interval */
-                    if (isnan(pc->result.ci_low) || isnan(pc->result.ci_high)) {
-                        snprintf(diff, sizeof diff, "%+.2f [n/a, n/a] %s",
-                                 -pc->result.mean_diff, stars(pc->p_holm));
-                    } else {
-                        snprintf(diff, sizeof diff, "%+.2f [%+.2f, %+.2f] %s",
-                                 -pc->result.mean_diff, -pc->result.ci_high, -pc->result.ci_low,
-                                 stars(pc->p_holm));
-                    }
+                    /* stored as first - v; shown as v - first */
+                    char estimate[80];
+                    prism_fmt_estimate(-pc->result.mean_diff, -pc->result.ci_high,
+                                       -pc->result.ci_low, "", true, estimate, sizeof estimate);
+                    snprintf(diff, sizeof diff, "%s %s", estimate, stars(pc->p_holm));
                 }
                 char m[40];
                 char sd[32];
                 char lo[32];
                 char hi[32];
-                fmt2(c->mean, m, sizeof m);
+                prism_fmt2(c->mean, m, sizeof m);
                 if (s->ceiling_pct != NULL && !isnan(s->ceiling_pct[v * s->n_slots + slot])) {
                     strcat(m, " †");
                     ceilings = true;
                 }
                 fprintf(out, "| %s | %s | %zu | %s | %s | [%s, %s] | %s |\n", level,
-                        s->variants[v], c->n, m, fmt2(c->sd, sd, sizeof sd),
-                        fmt2(c->ci_low, lo, sizeof lo),
-                        fmt2(c->ci_high, hi, sizeof hi), diff);
+                        s->variants[v], c->n, m, prism_fmt2(c->sd, sd, sizeof sd),
+                        prism_fmt2(c->ci_low, lo, sizeof lo),
+                        prism_fmt2(c->ci_high, hi, sizeof hi), diff);
             }
         }
     }
