@@ -365,15 +365,7 @@ void prism_store_free(prism_store *store)
     free(store->saturated);
     free(store->flipped_pct);
     free(store->class_pct);
-    store->accuracy_pct = NULL;
-    store->run_present = NULL;
-    store->summary_json = NULL;
-    store->ceiling_pct = NULL;
-    store->participation = NULL;
-    store->importance_gini = NULL;
-    store->saturated = NULL;
-    store->flipped_pct = NULL;
-    store->class_pct = NULL;
+    memset(store, 0, sizeof *store);
 }
 
 bool prism_store_level_is_clean(const prism_store *store, size_t t, size_t j)
