@@ -14,80 +14,20 @@
 
 #include "core/rng.h"
 #include "data/dataset.h"
+#include "model/kernel_variants.h"
 #include "model/kernels.h"
 #include "model/layers.h"
 
-#define DECLARE_VARIANT(suffix)                                                                  \
-    void prism_kernel_linear_forward_##suffix(const float *, size_t, size_t, const float *,     \
-                                              const float *, size_t, prism_prefetch_stream *,   \
-                                              float *);                                          \
-    void prism_kernel_linear_weight_grad_##suffix(const float *, const float *, size_t, size_t, \
-                                                  size_t, bool, float *, float *);               \
-    void prism_kernel_normalise_pixels_##suffix(const uint8_t *, size_t, float *);           \
-    void prism_kernel_gather_forward_##suffix(const uint8_t *, const uint32_t *, size_t, size_t, \
-                                              const float *, const float *, size_t,            \
-                                              prism_prefetch_stream *, float *, float *);      \
-    void prism_kernel_layernorm_forward_##suffix(const float *, size_t, size_t, const float *, \
-                                                 const float *, float, float *, float *,       \
-                                                 float *);                                     \
-    void prism_kernel_layernorm_backward_##suffix(const float *, const float *, const float *, \
-                                                  size_t, size_t, const float *, bool,         \
-                                                  float *, float *, float *);                  \
-    void prism_kernel_softmax_xent_##suffix(const float *, const uint8_t *, size_t, size_t,    \
-                                            size_t, float *, double *);
-DECLARE_VARIANT(avx512)
-DECLARE_VARIANT(avx2)
-DECLARE_VARIANT(generic)
-
-typedef struct variant {
-    const char *name;
-    bool usable;
-    void (*forward)(const float *, size_t, size_t, const float *, const float *, size_t,
-                    prism_prefetch_stream *, float *);
-    void (*weight_grad)(const float *, const float *, size_t, size_t, size_t, bool, float *,
-                        float *);
-    void (*normalise)(const uint8_t *, size_t, float *);
-    void (*gather_forward)(const uint8_t *, const uint32_t *, size_t, size_t, const float *,
-                           const float *, size_t, prism_prefetch_stream *, float *, float *);
-    void (*layernorm_forward)(const float *, size_t, size_t, const float *, const float *, float,
-                              float *, float *, float *);
-    void (*layernorm_backward)(const float *, const float *, const float *, size_t, size_t,
-                               const float *, bool, float *, float *, float *);
-    void (*softmax_xent)(const float *, const uint8_t *, size_t, size_t, size_t, float *,
-                         double *);
-} variant;
-
-static variant variants[3];
+/* Every variant; usable[v]: this CPU can run it. */
+static const prism_kernel_table *const variants = prism_kernel_tables;
+static bool usable[PRISM_KERNEL_VARIANTS];
 
 static int setup(void **state)
 {
     (void)state;
-    __builtin_cpu_init();
-    variants[0] = (variant){"generic", true, prism_kernel_linear_forward_generic,
-                            prism_kernel_linear_weight_grad_generic,
-                            prism_kernel_normalise_pixels_generic,
-                            prism_kernel_gather_forward_generic,
-                            prism_kernel_layernorm_forward_generic,
-                            prism_kernel_layernorm_backward_generic,
-                            prism_kernel_softmax_xent_generic};
-    bool has_avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    variants[1] = (variant){"avx2", has_avx2,
-                            prism_kernel_linear_forward_avx2,
-                            prism_kernel_linear_weight_grad_avx2,
-                            prism_kernel_normalise_pixels_avx2,
-                            prism_kernel_gather_forward_avx2,
-                            prism_kernel_layernorm_forward_avx2,
-                            prism_kernel_layernorm_backward_avx2,
-                            prism_kernel_softmax_xent_avx2};
-    bool has_avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl");
-    variants[2] = (variant){"avx512", has_avx512,
-                            prism_kernel_linear_forward_avx512,
-                            prism_kernel_linear_weight_grad_avx512,
-                            prism_kernel_normalise_pixels_avx512,
-                            prism_kernel_gather_forward_avx512,
-                            prism_kernel_layernorm_forward_avx512,
-                            prism_kernel_layernorm_backward_avx512,
-                            prism_kernel_softmax_xent_avx512};
+    for (size_t v = 0; v < PRISM_KERNEL_VARIANTS; v++) {
+        usable[v] = prism_kernel_variant_usable(v);
+    }
     return 0;
 }
 
@@ -133,8 +73,8 @@ static void test_forward_variants_agree(void **state)
                 assert_true(fabs(ref[i * h + o] - sum) <= 1e-5 + 1e-5 * fabs(sum));
             }
         }
-        for (int v = 1; v < 3; v++) {
-            if (!variants[v].usable) {
+        for (int v = 1; v < PRISM_KERNEL_VARIANTS; v++) {
+            if (!usable[v]) {
                 continue;
             }
             variants[v].forward(x, n, d, w, b, h, NULL, got);
@@ -180,8 +120,8 @@ static void test_weight_grad_variants_agree(void **state)
                 assert_true(fabs(ref_w[o * d + k] - sum) <= 1e-4 + 1e-5 * fabs(sum));
             }
         }
-        for (int v = 1; v < 3; v++) {
-            if (!variants[v].usable) {
+        for (int v = 1; v < PRISM_KERNEL_VARIANTS; v++) {
+            if (!usable[v]) {
                 continue;
             }
             variants[v].weight_grad(x, dz, n, d, h, false, got_w, got_b);
@@ -210,8 +150,8 @@ static void test_normalise_exact_for_every_byte(void **state)
     for (int i = 0; i < COUNT; i++) {
         pixels[i] = (uint8_t)((i * 7 + 3) % 256);
     }
-    for (int v = 0; v < 3; v++) {
-        if (!variants[v].usable) {
+    for (int v = 0; v < PRISM_KERNEL_VARIANTS; v++) {
+        if (!usable[v]) {
             continue;
         }
         float out[COUNT];
@@ -267,8 +207,8 @@ static void test_gather_forward_matches_two_steps(void **state)
             }
         }
         variants[0].forward(x_ref, n, d, w, b, h, NULL, z_ref);
-        for (int v = 0; v < 3; v++) {
-            if (!variants[v].usable) {
+        for (int v = 0; v < PRISM_KERNEL_VARIANTS; v++) {
+            if (!usable[v]) {
                 continue;
             }
             for (int streamed = 0; streamed < 2; streamed++) {
@@ -341,8 +281,8 @@ static void test_row_layers_match_reference(void **state)
             double ref_loss = 0.25;
             prism_softmax_xent_part(x, labels, n, h, 512, ref_dlogits, &ref_loss);
 
-            for (int v = 0; v < 3; v++) {
-                if (!variants[v].usable) {
+            for (int v = 0; v < PRISM_KERNEL_VARIANTS; v++) {
+                if (!usable[v]) {
                     continue;
                 }
                 variants[v].layernorm_forward(x, n, h, gain, shift, 1e-5f, got_y, got_xhat,

@@ -117,10 +117,10 @@ static int write_details(const char *dir, const prism_experiment_config *config,
                     for (size_t k = 0; k < r->n_classes; k++) {
                         size_t in_class = r->test_class_counts[k];
                         fputc(',', f);
-                        prism_csv_value(f, in_class > 0 ? 100.0 * r->class_correct[cell * r->n_classes
-                                                                             + k] /
-                                                        (double)in_class
-                                                  : NAN);
+                        size_t correct = r->class_correct[cell * r->n_classes + k];
+                        prism_csv_value(f, in_class > 0 ? 100.0 * (double)correct /
+                                                              (double)in_class
+                                                        : NAN);
                     }
                     fputc('\n', f);
                 }
