@@ -63,7 +63,7 @@ static void test_forward_variants_agree(void **state)
         float *ref = malloc(n * h * sizeof *ref);
         float *got = malloc(n * h * sizeof *got);
 
-        variants[0].forward(x, n, d, w, b, h, NULL, ref);
+        variants[0].forward(x, n, d, w, b, h, ref);
         for (size_t i = 0; i < n; i++) {
             for (size_t o = 0; o < h; o++) {
                 double sum = b[o];
@@ -77,7 +77,7 @@ static void test_forward_variants_agree(void **state)
             if (!usable[v]) {
                 continue;
             }
-            variants[v].forward(x, n, d, w, b, h, NULL, got);
+            variants[v].forward(x, n, d, w, b, h, got);
             if (memcmp(ref, got, n * h * sizeof *got) != 0) {
                 fail_msg("forward: %s differs from generic for shape %zu x %zu x %zu",
                          variants[v].name, n, d, h);
@@ -168,69 +168,233 @@ static void test_normalise_exact_for_every_byte(void **state)
     assert_true(prism_pixel_normalise(255) == 1.0f);
 }
 
-/* A first layer fed straight from shuffled bytes gives the normalised rows and the products of
- * normalising first and then calling the float kernel, bit for bit, in every variant, with and
- * without a prefetch stream; the shapes cover the fused block (whole blocks of 4 rows and 5
- * outputs, a row left over, h past a block of 5) and the fallback (d not a multiple of 16,
- * h < 5). The stream's lines are requested in order, as far as they go. */
-static void test_gather_forward_matches_two_steps(void **state)
+/* Bytes like an MNIST image's: whole groups of 16 pixels at 0, and many zero pixels in the
+ * others. */
+static uint8_t *sparse_images(size_t images, size_t d, uint64_t key)
+{
+    prism_rng rng;
+    prism_rng_open(&rng, 7, PRISM_RNG_TEST, &key, 1);
+    uint8_t *pixels = malloc(images * d);
+    assert_non_null(pixels);
+    for (size_t i = 0; i < images * d; i += 16) {
+        bool empty = prism_rng_below(&rng, 2) == 0;
+        for (size_t k = i; k < i + 16 && k < images * d; k++) {
+            bool zero = empty || prism_rng_below(&rng, 2) == 0;
+            pixels[k] = zero ? 0 : (uint8_t)(1 + prism_rng_below(&rng, 255));
+        }
+    }
+    return pixels;
+}
+
+/* The mask of a row's groups of 16 that hold a non-zero pixel, or of all of them. */
+static uint64_t group_mask(const uint8_t *row, size_t d, bool all)
+{
+    uint64_t mask = 0;
+    for (size_t k = 0; k < d; k++) {
+        if (all || row[k] != 0) {
+            mask |= 1ull << (k / 16);
+        }
+    }
+    return mask;
+}
+
+/* Images packed as prism_split_pack packs them, with the groups masks name (all of them, or the
+ * non-zero ones); *bytes is allocated. */
+static prism_pixel_groups pack_images(const uint8_t *pixels, size_t images, size_t d,
+                                      const uint64_t *masks, uint8_t **bytes, uint32_t *first)
+{
+    *bytes = malloc(images * d);
+    assert_non_null(*bytes);
+    size_t groups = 0;
+    for (size_t j = 0; j < images; j++) {
+        first[j] = (uint32_t)groups;
+        for (size_t g = 0; g < d / 16; g++) {
+            if (masks[j] >> g & 1) {
+                memcpy(*bytes + groups * 16, pixels + j * d + g * 16, 16);
+                groups++;
+            }
+        }
+    }
+    return (prism_pixel_groups){*bytes, first, masks};
+}
+
+/* The first layer on bytes against plain double-precision sums of the normalised pixels, within
+ * float rounding: |error| <= 16 eps sum |terms|. Masks as the data gives them (groups skipped)
+ * and all set (nothing skipped) must give the same bits, in every variant, equal to the generic
+ * one; the forward pass marks exactly the rows that hold each group; a weight gradient taken in
+ * two parts equals one taken at once. Shapes: the article's, a block of 10 with 5 and 1 left
+ * over, a part of 7 rows, and fewer outputs than a block. */
+static void test_pixel_layer(void **state)
 {
     (void)state;
-    static const size_t shapes[][3] = {{32, 784, 10}, {7, 784, 10}, {9, 64, 12}, {6, 37, 3}};
+    static const size_t shapes[][3] = {{32, 784, 10}, {7, 784, 17}, {32, 64, 12}, {5, 32, 3}};
     enum { IMAGES = 50 };
+    const double eps = 0x1p-24;
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
         size_t n = shapes[s][0];
         size_t d = shapes[s][1];
         size_t h = shapes[s][2];
-        uint8_t *pixels = malloc(IMAGES * d);
-        uint32_t indices[32];
-        prism_rng rng;
-        uint64_t key = 900 + s;
-        prism_rng_open(&rng, 7, PRISM_RNG_TEST, &key, 1);
-        for (size_t i = 0; i < IMAGES * d; i++) {
-            pixels[i] = (uint8_t)prism_rng_below(&rng, 256);
+        uint8_t *pixels = sparse_images(IMAGES, d, 900 + s);
+        uint64_t masks[2][IMAGES];
+        uint32_t first[2][IMAGES];
+        uint8_t *packed[2];
+        prism_pixel_groups images[2];
+        for (int all = 0; all < 2; all++) {
+            for (size_t i = 0; i < IMAGES; i++) {
+                masks[all][i] = group_mask(pixels + i * d, d, all);
+            }
+            images[all] = pack_images(pixels, IMAGES, d, masks[all], &packed[all], first[all]);
         }
+        prism_rng rng;
+        uint64_t key = 950 + s;
+        prism_rng_open(&rng, 7, PRISM_RNG_TEST, &key, 1);
+        uint32_t indices[32];
         for (size_t i = 0; i < n; i++) {
             indices[i] = (uint32_t)prism_rng_below(&rng, IMAGES);
         }
         float *w = random_floats(h * d, 1000 + s);
         float *b = random_floats(h, 1100 + s);
-        size_t x_bytes = n * d * sizeof(float);
-        size_t z_bytes = n * h * sizeof(float);
-        float *x_ref = malloc(x_bytes);
-        float *z_ref = malloc(z_bytes);
-        float *x = malloc(x_bytes);
-        float *z = malloc(z_bytes);
-        for (size_t i = 0; i < n; i++) {
-            for (size_t k = 0; k < d; k++) {
-                x_ref[i * d + k] = prism_pixel_normalise(pixels[(size_t)indices[i] * d + k]);
-            }
-        }
-        variants[0].forward(x_ref, n, d, w, b, h, NULL, z_ref);
+        float *dz = random_floats(n * h, 1200 + s);
+        float fold_bias[17];
+        float z[32 * 17];
+        float z_first[32 * 17];
+        float db[17];
+        float db_first[17];
+        uint32_t rows_of_group[64];
+        float *sums = malloc(h * d * sizeof *sums);
+        float *dw = malloc(h * d * sizeof *dw);
+        float *dw_first = malloc(h * d * sizeof *dw_first);
+
         for (int v = 0; v < PRISM_KERNEL_VARIANTS; v++) {
             if (!usable[v]) {
                 continue;
             }
-            for (int streamed = 0; streamed < 2; streamed++) {
-                prism_prefetch_stream stream = {pixels, indices, n, d, 0, NULL, 0};
-                variants[v].gather_forward(pixels, indices, n, d, w, b, h,
-                                           streamed ? &stream : NULL, x, z);
-                if (memcmp(x, x_ref, x_bytes) != 0 || memcmp(z, z_ref, z_bytes) != 0) {
-                    fail_msg("gather forward: %s%s differs from the two steps for %zu x %zu x "
-                             "%zu", variants[v].name, streamed ? " (streamed)" : "", n, d, h);
+            const prism_kernel_table *k = &variants[v];
+            k->pixel_fold_bias(w, b, d, h, fold_bias);
+            for (int all = 0; all < 2; all++) {
+                k->pixel_forward(&images[all], indices, n, d, w, fold_bias, h, indices, n,
+                                 rows_of_group, z);
+                for (size_t g = 0; g < d / 16; g++) {
+                    uint32_t expected = 0;
+                    for (size_t i = 0; i < n; i++) {
+                        expected |= (uint32_t)((masks[all][indices[i]] >> g) & 1) << i;
+                    }
+                    assert_int_equal(rows_of_group[g], expected);
                 }
-                assert_true(stream.next_row <= n);
-                assert_true(!streamed || d % 16 != 0 || stream.next_row > 0);
+
+                /* The weight gradient in two parts: rows 0..m-1, then the rest with their own
+                 * row masks. */
+                size_t m = n / 2 + 1;
+                uint32_t later_rows[64];
+                for (size_t g = 0; g < d / 16; g++) {
+                    later_rows[g] = rows_of_group[g] >> m;
+                }
+                k->pixel_weight_grad(&images[all], indices, rows_of_group, n, d, dz, h, false,
+                                     sums, db);
+                k->pixel_unfold_grad(sums, db, d, h, dw);
+                for (size_t g = 0; g < d / 16; g++) {
+                    rows_of_group[g] &= (1u << m) - 1u;
+                }
+                float *part_sums = malloc(h * d * sizeof *part_sums);
+                float part_db[17];
+                k->pixel_weight_grad(&images[all], indices, rows_of_group, m, d, dz, h, false,
+                                     part_sums, part_db);
+                k->pixel_weight_grad(&images[all], indices + m, later_rows, n - m, d, dz + m * h,
+                                     h, true, part_sums, part_db);
+                if (memcmp(part_sums, sums, h * d * sizeof *sums) != 0
+                    || memcmp(part_db, db, h * sizeof *db) != 0) {
+                    fail_msg("pixel weight gradient: %s in two parts differs from one, "
+                             "%zu x %zu x %zu", k->name, n, d, h);
+                }
+                free(part_sums);
+
+                if (v == 0 && all == 0) {
+                    memcpy(z_first, z, n * h * sizeof *z);
+                    memcpy(dw_first, dw, h * d * sizeof *dw);
+                    memcpy(db_first, db, h * sizeof *db);
+                } else if (memcmp(z, z_first, n * h * sizeof *z) != 0
+                           || memcmp(dw, dw_first, h * d * sizeof *dw) != 0
+                           || memcmp(db, db_first, h * sizeof *db) != 0) {
+                    fail_msg("pixel layer: %s with %s masks differs from generic with the data's, "
+                             "%zu x %zu x %zu", k->name, all ? "full" : "the data's", n, d, h);
+                }
+            }
+        }
+
+        for (size_t i = 0; i < n; i++) {
+            const uint8_t *row = pixels + (size_t)indices[i] * d;
+            for (size_t o = 0; o < h; o++) {
+                double sum = b[o];
+                double size = fabs(b[o]);
+                for (size_t k = 0; k < d; k++) {
+                    double x = prism_pixel_normalise(row[k]);
+                    sum += (double)w[o * d + k] * x;
+                    size += fabs((double)w[o * d + k]) * (fabs(x) + 1.0);
+                }
+                if (fabs(z_first[i * h + o] - sum) > 16 * eps * size) {
+                    fail_msg("pixel forward %zu x %zu x %zu: z[%zu][%zu] = %.9g, expected %.9g",
+                             n, d, h, i, o, (double)z_first[i * h + o], sum);
+                }
+            }
+        }
+        for (size_t o = 0; o < h; o++) {
+            for (size_t k = 0; k < d; k++) {
+                double sum = 0.0;
+                double size = 0.0;
+                for (size_t i = 0; i < n; i++) {
+                    double x = prism_pixel_normalise(pixels[(size_t)indices[i] * d + k]);
+                    sum += (double)dz[i * h + o] * x;
+                    size += fabs((double)dz[i * h + o]) * (fabs(x) + 1.0);
+                }
+                if (fabs(dw_first[o * d + k] - sum) > 16 * eps * size) {
+                    fail_msg("pixel weight gradient %zu x %zu x %zu: dw[%zu][%zu] = %.9g, "
+                             "expected %.9g", n, d, h, o, k, (double)dw_first[o * d + k], sum);
+                }
             }
         }
         free(pixels);
+        free(packed[0]);
+        free(packed[1]);
         free(w);
         free(b);
-        free(x_ref);
-        free(z_ref);
-        free(x);
-        free(z);
+        free(dz);
+        free(sums);
+        free(dw);
+        free(dw_first);
     }
+}
+
+/* The dataset's packed form: bit g of an image's mask set exactly when pixels 16 g .. 16 g + 15
+ * are not all 0, and those groups stored in order from the image's first group. */
+static void test_split_pack(void **state)
+{
+    (void)state;
+    enum { IMAGES = 20 };
+    prism_split split = {.pixels = sparse_images(IMAGES, 784, 77), .count = IMAGES};
+    split.pixels[5 * 784 + 783] = 9; /* the last pixel alone in its group */
+    memset(split.pixels + 7 * 784, 0, 784);
+    prism_error err;
+    assert_int_equal(prism_split_pack(&split, &err), 0);
+    for (size_t i = 0; i < IMAGES; i++) {
+        const uint8_t *image = split.pixels + i * 784;
+        uint64_t mask = group_mask(image, 784, false);
+        assert_true(split.group_masks[i] == mask);
+        const uint8_t *at = split.packed + (size_t)split.first_group[i] * 16;
+        for (size_t g = 0; g < 49; g++) {
+            if (mask >> g & 1) {
+                assert_memory_equal(at, image + g * 16, 16);
+                at += 16;
+            }
+        }
+        if (i + 1 < IMAGES) {
+            assert_ptr_equal(at, split.packed + (size_t)split.first_group[i + 1] * 16);
+        }
+    }
+    assert_true(split.group_masks[5] >> 48 & 1);
+    assert_true(split.group_masks[7] == 0);
+    prism_split_free_packed(&split);
+    assert_null(split.packed);
+    free(split.pixels);
 }
 
 /* The row-wise layers 16 rows at a time give the bits of model/layers.c's loops in every
@@ -326,7 +490,8 @@ int main(void)
         cmocka_unit_test(test_forward_variants_agree),
         cmocka_unit_test(test_weight_grad_variants_agree),
         cmocka_unit_test(test_normalise_exact_for_every_byte),
-        cmocka_unit_test(test_gather_forward_matches_two_steps),
+        cmocka_unit_test(test_pixel_layer),
+        cmocka_unit_test(test_split_pack),
         cmocka_unit_test(test_row_layers_match_reference),
     };
     return cmocka_run_group_tests(tests, setup, NULL);

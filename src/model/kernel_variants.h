@@ -13,7 +13,7 @@
 #define DECLARE_VARIANT(suffix)                                                                  \
     void prism_kernel_linear_forward_##suffix(const float *x, size_t n, size_t d,               \
                                               const float *w, const float *b, size_t h,         \
-                                              prism_prefetch_stream *stream, float *z);         \
+                                              float *z);                                        \
     void prism_kernel_linear_weight_grad_##suffix(const float *x, const float *dz, size_t n,    \
                                                   size_t d, size_t h, bool accumulate,         \
                                                   float *dw, float *db);                       \
@@ -21,11 +21,20 @@
     void prism_kernel_map_##suffix(int function, const float *x, float *y, size_t n);         \
     void prism_kernel_linear_input_grad_##suffix(const float *dz, size_t n, size_t d,          \
                                                  const float *w, size_t h, float *dx);         \
-    void prism_kernel_gather_forward_##suffix(const uint8_t *pixels, const uint32_t *indices,  \
-                                              size_t n, size_t d, const float *w,              \
-                                              const float *b, size_t h,                        \
-                                              prism_prefetch_stream *stream, float *x,         \
-                                              float *z);                      \
+    void prism_kernel_pixel_forward_##suffix(const prism_pixel_groups *images,                \
+                                             const uint32_t *indices, size_t n, size_t d,      \
+                                             const float *w, const float *fold_bias, size_t h, \
+                                             const uint32_t *ahead, size_t ahead_n,            \
+                                             uint32_t *rows_of_group, float *z);               \
+    void prism_kernel_pixel_weight_grad_##suffix(const prism_pixel_groups *images,             \
+                                                 const uint32_t *indices,                      \
+                                                 const uint32_t *rows_of_group, size_t n,      \
+                                                 size_t d, const float *dz, size_t h,          \
+                                                 bool accumulate, float *sums, float *db);     \
+    void prism_kernel_pixel_fold_bias_##suffix(const float *w, const float *b, size_t d,       \
+                                               size_t h, float *fold_bias);                    \
+    void prism_kernel_pixel_unfold_grad_##suffix(const float *sums, const float *db, size_t d, \
+                                                 size_t h, float *dw);                         \
     void prism_kernel_layernorm_forward_##suffix(const float *x, size_t n, size_t h,           \
                                                  const float *gain, const float *shift,        \
                                                  float eps, float *y, float *xhat,             \
@@ -44,14 +53,19 @@ DECLARE_VARIANT(generic)
 typedef struct prism_kernel_table {
     const char *name;
     void (*forward)(const float *, size_t, size_t, const float *, const float *, size_t,
-                    prism_prefetch_stream *, float *);
+                    float *);
     void (*weight_grad)(const float *, const float *, size_t, size_t, size_t, bool, float *,
                         float *);
     void (*normalise)(const uint8_t *, size_t, float *);
     void (*map)(int, const float *, float *, size_t);
     void (*input_grad)(const float *, size_t, size_t, const float *, size_t, float *);
-    void (*gather_forward)(const uint8_t *, const uint32_t *, size_t, size_t, const float *,
-                           const float *, size_t, prism_prefetch_stream *, float *, float *);
+    void (*pixel_forward)(const prism_pixel_groups *, const uint32_t *, size_t, size_t,
+                          const float *, const float *, size_t, const uint32_t *, size_t,
+                          uint32_t *, float *);
+    void (*pixel_weight_grad)(const prism_pixel_groups *, const uint32_t *, const uint32_t *,
+                              size_t, size_t, const float *, size_t, bool, float *, float *);
+    void (*pixel_fold_bias)(const float *, const float *, size_t, size_t, float *);
+    void (*pixel_unfold_grad)(const float *, const float *, size_t, size_t, float *);
     void (*layernorm_forward)(const float *, size_t, size_t, const float *, const float *, float,
                               float *, float *, float *);
     void (*layernorm_backward)(const float *, const float *, const float *, size_t, size_t,

@@ -1,5 +1,6 @@
 #include "model/kernels.h"
 
+#include <assert.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -11,7 +12,9 @@
     {                                                                                            \
         label, prism_kernel_linear_forward_##suffix, prism_kernel_linear_weight_grad_##suffix,  \
             prism_kernel_normalise_pixels_##suffix, prism_kernel_map_##suffix,                   \
-            prism_kernel_linear_input_grad_##suffix, prism_kernel_gather_forward_##suffix,       \
+            prism_kernel_linear_input_grad_##suffix, prism_kernel_pixel_forward_##suffix,        \
+            prism_kernel_pixel_weight_grad_##suffix, prism_kernel_pixel_fold_bias_##suffix,      \
+            prism_kernel_pixel_unfold_grad_##suffix,                                             \
             prism_kernel_layernorm_forward_##suffix, prism_kernel_layernorm_backward_##suffix,   \
             prism_kernel_softmax_xent_##suffix                                                   \
     }
@@ -53,7 +56,7 @@ void prism_kernel_linear_forward(const float *x, size_t n, size_t d, const float
                                  const float *b, size_t h, float *z)
 {
     pthread_once(&chosen_once, choose_variant);
-    chosen->forward(x, n, d, w, b, h, NULL, z);
+    chosen->forward(x, n, d, w, b, h, z);
 }
 
 void prism_kernel_linear_weight_grad(const float *x, const float *dz, size_t n, size_t d,
@@ -76,12 +79,40 @@ void prism_kernel_linear_input_grad(const float *dz, size_t n, size_t d, const f
     chosen->input_grad(dz, n, d, w, h, dx);
 }
 
-void prism_kernel_gather_forward(const uint8_t *pixels, const uint32_t *indices, size_t n,
-                                 size_t d, const float *w, const float *b, size_t h,
-                                 prism_prefetch_stream *stream, float *x, float *z)
+void prism_kernel_pixel_forward(const prism_pixel_groups *images, const uint32_t *indices,
+                                size_t n, size_t d, const float *w, const float *fold_bias,
+                                size_t h, const uint32_t *ahead, size_t ahead_n,
+                                uint32_t *rows_of_group, float *z)
+{
+    assert(d % 16 == 0 && d / 16 <= 64 && n <= PRISM_PIXEL_ROWS_MAX);
+    pthread_once(&chosen_once, choose_variant);
+    chosen->pixel_forward(images, indices, n, d, w, fold_bias, h, ahead, ahead_n, rows_of_group,
+                          z);
+}
+
+void prism_kernel_pixel_weight_grad(const prism_pixel_groups *images, const uint32_t *indices,
+                                    const uint32_t *rows_of_group, size_t n, size_t d,
+                                    const float *dz, size_t h, bool accumulate, float *sums,
+                                    float *db)
+{
+    assert(d % 16 == 0 && d / 16 <= 64 && n <= PRISM_PIXEL_ROWS_MAX);
+    pthread_once(&chosen_once, choose_variant);
+    chosen->pixel_weight_grad(images, indices, rows_of_group, n, d, dz, h, accumulate, sums, db);
+}
+
+void prism_kernel_pixel_fold_bias(const float *w, const float *b, size_t d, size_t h,
+                                  float *fold_bias)
+{
+    assert(d % 16 == 0);
+    pthread_once(&chosen_once, choose_variant);
+    chosen->pixel_fold_bias(w, b, d, h, fold_bias);
+}
+
+void prism_kernel_pixel_unfold_grad(const float *sums, const float *db, size_t d, size_t h,
+                                    float *dw)
 {
     pthread_once(&chosen_once, choose_variant);
-    chosen->gather_forward(pixels, indices, n, d, w, b, h, stream, x, z);
+    chosen->pixel_unfold_grad(sums, db, d, h, dw);
 }
 
 void prism_kernel_layernorm_forward(const float *x, size_t n, size_t h, const float *gain,

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/aligned.h"
+#include "data/dataset.h"
 #include "model/kernels.h"
 #include "model/layers.h"
 
@@ -299,20 +300,60 @@ void prism_net_forward(const prism_net *net, prism_net_workspace *ws, const floa
     run_output(net, ws, n);
 }
 
-void prism_net_forward_gathered(const prism_net *net, prism_net_workspace *ws,
-                                const uint8_t *pixels, const uint32_t *indices, size_t n,
-                                const uint32_t *next, size_t next_n, float *x)
+int prism_pixel_layer_create(prism_pixel_layer *pl, const prism_net_spec *spec,
+                             prism_error *err)
 {
-    prism_prefetch_stream stream = {pixels, next, next != NULL ? next_n : 0, net->spec.inputs,
-                                    0, NULL, 0};
+    memset(pl, 0, sizeof *pl);
+    size_t width = spec->hidden[0].width;
+    if (spec->inputs % PRISM_PIXEL_GROUP != 0 || spec->inputs / PRISM_PIXEL_GROUP > 64) {
+        return prism_error_set(err, "network: %zu inputs; training on pixels needs a multiple of "
+                               "%d, at most %d", spec->inputs, PRISM_PIXEL_GROUP,
+                               64 * PRISM_PIXEL_GROUP);
+    }
+    pl->fold_bias = prism_aligned_floats(width);
+    pl->sums = prism_aligned_floats(width * spec->inputs);
+    if (pl->fold_bias == NULL || pl->sums == NULL) {
+        prism_pixel_layer_destroy(pl);
+        return prism_error_set(err, "out of memory for the first layer's sums (%zu x %zu)", width,
+                               spec->inputs);
+    }
+    return 0;
+}
+
+void prism_pixel_layer_destroy(prism_pixel_layer *pl)
+{
+    free(pl->fold_bias);
+    free(pl->sums);
+    memset(pl, 0, sizeof *pl);
+}
+
+void prism_net_fold_pixels(const prism_net *net, prism_pixel_layer *pl)
+{
     const prism_layer_view *v = &net->layer[0];
-    prism_kernel_gather_forward(pixels, indices, n, v->in, v->w, v->b, v->out, &stream, x,
-                                ws->stage[0]);
+    prism_kernel_pixel_fold_bias(v->w, v->b, v->in, v->out, pl->fold_bias);
+}
+
+void prism_net_forward_pixels(const prism_net *net, prism_net_workspace *ws,
+                              prism_pixel_layer *pl, const prism_pixel_rows *rows)
+{
+    const prism_layer_view *v = &net->layer[0];
+    prism_kernel_pixel_forward(&rows->images, rows->indices, rows->n, v->in, v->w,
+                               pl->fold_bias, v->out, rows->next,
+                               rows->next != NULL ? rows->next_n : 0, pl->rows_of_group,
+                               ws->stage[0]);
     size_t last = STAGES_PER_LAYER * net->spec.n_hidden - 1;
     if (last >= 1) {
-        run_positions(net, ws, x, n, 1, last, 0, NULL);
+        run_positions(net, ws, NULL, rows->n, 1, last, 0, NULL);
     }
-    run_output(net, ws, n);
+    run_output(net, ws, rows->n);
+}
+
+void prism_net_unfold_pixel_grad(const prism_net *net, const prism_pixel_layer *pl,
+                                 float *grads)
+{
+    prism_layer_view g[PRISM_MAX_HIDDEN_LAYERS + 1];
+    prism_net_layout(&net->spec, grads, g);
+    prism_kernel_pixel_unfold_grad(pl->sums, g[0].b, g[0].in, g[0].out, g[0].w);
 }
 
 void prism_net_forward_to_site(const prism_net *net, prism_net_workspace *ws, const float *x,
@@ -340,9 +381,12 @@ void prism_net_forward_from_site(const prism_net *net, prism_net_workspace *ws,
     run_output(net, ws, n);
 }
 
-void prism_net_backward_part(const prism_net *net, prism_net_workspace *ws, const float *x,
-                             const uint8_t *labels, size_t n, size_t batch_rows, bool first,
-                             float *grads, double *loss_sum)
+/* The backward pass over n rows, the first layer's input either floats x or, when x is NULL,
+ * the pixel rows of `pixel`. */
+static void backward(const prism_net *net, prism_net_workspace *ws, const float *x,
+                     prism_pixel_layer *pixel, const prism_pixel_rows *rows,
+                     const uint8_t *labels, size_t n, size_t batch_rows, bool first,
+                     float *grads, double *loss_sum)
 {
     const prism_net_spec *spec = &net->spec;
     prism_layer_view g[PRISM_MAX_HIDDEN_LAYERS + 1];
@@ -382,6 +426,11 @@ void prism_net_backward_part(const prism_net *net, prism_net_workspace *ws, cons
 
         /* z = in w^T + b; the input gradient is needed only above the first layer */
         const prism_layer_view *lv = &net->layer[l];
+        if (l == 0 && x == NULL) {
+            prism_kernel_pixel_weight_grad(&rows->images, rows->indices, pixel->rows_of_group, n,
+                                           lv->in, ws->grad_b, width, add, pixel->sums, g[l].b);
+            continue;
+        }
         const float *in = l == 0 ? x : ws->stage[base - 1];
         prism_kernel_linear_weight_grad(in, ws->grad_b, n, lv->in, width, add, g[l].w, g[l].b);
         if (l > 0) {
@@ -390,10 +439,18 @@ void prism_net_backward_part(const prism_net *net, prism_net_workspace *ws, cons
     }
 }
 
+void prism_net_backward_pixels(const prism_net *net, prism_net_workspace *ws,
+                               prism_pixel_layer *pl, const prism_pixel_rows *rows,
+                               const uint8_t *labels, size_t batch_rows, bool first,
+                               float *grads, double *loss_sum)
+{
+    backward(net, ws, NULL, pl, rows, labels, rows->n, batch_rows, first, grads, loss_sum);
+}
+
 double prism_net_backward(const prism_net *net, prism_net_workspace *ws, const float *x,
                           const uint8_t *labels, size_t n, float *grads)
 {
     double loss_sum = 0.0;
-    prism_net_backward_part(net, ws, x, labels, n, n, true, grads, &loss_sum);
+    backward(net, ws, x, NULL, NULL, labels, n, n, true, grads, &loss_sum);
     return loss_sum / (double)n;
 }

@@ -13,6 +13,7 @@
 #include "core/error.h"
 #include "core/rng.h"
 #include "model/activation.h"
+#include "model/kernels.h"
 
 #define PRISM_MAX_HIDDEN_LAYERS 8
 #define PRISM_MAX_WIDTH 4096
@@ -119,26 +120,53 @@ void prism_net_forward(const prism_net *net, prism_net_workspace *ws, const floa
 double prism_net_backward(const prism_net *net, prism_net_workspace *ws, const float *x,
                           const uint8_t *labels, size_t n, float *grads);
 
-/* Training takes a mini-batch a part of a few dozen rows at a time, so that a part's inputs
- * stay in the core's cache from the forward pass to the weight gradient.
- *
- * prism_net_forward on images of a byte dataset: row i is image indices[i] of pixels
- * (net->spec.inputs bytes each), normalised into x[n][inputs] as the first layer reads it. The
- * images of a later part (next, next_n; next may be NULL) are requested from memory on the
- * way. The results equal normalising the rows first and calling prism_net_forward, bit for
- * bit. */
-void prism_net_forward_gathered(const prism_net *net, prism_net_workspace *ws,
-                                const uint8_t *pixels, const uint32_t *indices, size_t n,
-                                const uint32_t *next, size_t next_n, float *x);
+/* Training feeds the first layer straight from the byte dataset, with the normalisation folded
+ * into its products and the all-0 groups of pixels skipped (prism_kernel_pixel_forward in
+ * model/kernels.h): the results are those of normalising first, up to rounding. It takes a
+ * mini-batch a part of at most PRISM_PIXEL_ROWS_MAX rows at a time, so that a part's images
+ * stay in the core's cache from the forward pass to the weight gradient:
+ *     prism_net_fold_pixels                      once per batch, before its first part;
+ *     prism_net_forward_pixels, prism_net_backward_pixels    for each part, in order;
+ *     prism_net_unfold_pixel_grad                once per batch, after its last part.
+ * Sums over rows continue in order from part to part, so any part size gives the same bits. */
+typedef struct prism_pixel_layer {
+    float *fold_bias; /* [width of the first hidden layer]: b - the sum of each weight row */
+    float *sums;      /* [width][inputs]: the batch's sums of dz times pixel */
+    uint32_t rows_of_group[64];
+} prism_pixel_layer;
 
-/* The backward pass of the last forward pass over n rows of x that are one part of a batch of
- * batch_rows: the gradients of the batch's mean loss are written into grads for the first part
- * and added for the others; each row's loss is added to *loss_sum. Sums over rows continue in
- * order from part to part, so the parts give the bits of prism_net_backward on the whole
- * batch. */
-void prism_net_backward_part(const prism_net *net, prism_net_workspace *ws, const float *x,
-                             const uint8_t *labels, size_t n, size_t batch_rows, bool first,
-                             float *grads, double *loss_sum);
+/* The images that a part reads: row i is image indices[i] of a packed byte dataset (spec.inputs
+ * pixels each). The images of a later part (next, next_n; next may be NULL) are requested from
+ * memory on the way. */
+typedef struct prism_pixel_rows {
+    prism_pixel_groups images;
+    const uint32_t *indices;
+    size_t n;
+    const uint32_t *next;
+    size_t next_n;
+} prism_pixel_rows;
+
+int prism_pixel_layer_create(prism_pixel_layer *pl, const prism_net_spec *spec,
+                             prism_error *err);
+void prism_pixel_layer_destroy(prism_pixel_layer *pl);
+
+void prism_net_fold_pixels(const prism_net *net, prism_pixel_layer *pl);
+
+/* prism_net_forward (no mask) on the rows. */
+void prism_net_forward_pixels(const prism_net *net, prism_net_workspace *ws,
+                              prism_pixel_layer *pl, const prism_pixel_rows *rows);
+
+/* The backward pass of the last forward pass, whose rows are one part of a batch of batch_rows:
+ * the gradients of the batch's mean loss are written into grads for the first part and added
+ * for the others (the first layer's weights into pl->sums until prism_net_unfold_pixel_grad);
+ * each row's loss is added to *loss_sum. */
+void prism_net_backward_pixels(const prism_net *net, prism_net_workspace *ws,
+                               prism_pixel_layer *pl, const prism_pixel_rows *rows,
+                               const uint8_t *labels, size_t batch_rows, bool first,
+                               float *grads, double *loss_sum);
+
+void prism_net_unfold_pixel_grad(const prism_net *net, const prism_pixel_layer *pl,
+                                 float *grads);
 
 /* The output of hidden layer `layer`'s activation in the last pass that reached it. */
 const float *prism_net_workspace_activation(const prism_net_workspace *ws, size_t layer);

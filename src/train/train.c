@@ -4,12 +4,13 @@
 
 #include "core/aligned.h"
 #include "data/idx.h"
+#include "model/kernels.h"
 #include "train/adam.h"
 
-/* Rows of a batch taken through the network at a time: their normalised images (32 x 3 KB for
- * MNIST) stay in the core's cache from the forward pass to the weight gradient. Any size gives
- * the same bits. */
-enum { PART_ROWS = 32 };
+/* Rows of a batch taken through the network at a time: their images (32 x 784 bytes for MNIST)
+ * stay in the core's cache from the forward pass to the weight gradient. Any size up to
+ * PRISM_PIXEL_ROWS_MAX gives the same bits. */
+enum { PART_ROWS = PRISM_PIXEL_ROWS_MAX };
 
 /* Images are requested from memory into the core's L2 this many parts before their turn (256
  * rows, 200 KB for MNIST): the shuffled order makes every image a fresh trip to memory, and the
@@ -19,9 +20,9 @@ enum { PREFETCH_PARTS_AHEAD = 8 };
 /* Buffers for one training run, freed together. */
 typedef struct trainer {
     prism_net_workspace ws;
+    prism_pixel_layer pixel;
     prism_adam adam;
     size_t part_rows;
-    float *x;
     float *grads;
     uint8_t *labels;
     uint32_t *order;
@@ -30,8 +31,8 @@ typedef struct trainer {
 static void trainer_destroy(trainer *t)
 {
     prism_net_workspace_destroy(&t->ws);
+    prism_pixel_layer_destroy(&t->pixel);
     prism_adam_destroy(&t->adam);
-    free(t->x);
     free(t->grads);
     free(t->labels);
     free(t->order);
@@ -45,15 +46,18 @@ static int trainer_create(trainer *t, const prism_net *net, size_t count,
     if (prism_net_workspace_create(&t->ws, &net->spec, t->part_rows, err) != 0) {
         return -1;
     }
+    if (prism_pixel_layer_create(&t->pixel, &net->spec, err) != 0) {
+        trainer_destroy(t);
+        return -1;
+    }
     if (prism_adam_create(&t->adam, net->n_params, config->lr, err) != 0) {
         trainer_destroy(t);
         return -1;
     }
-    t->x = prism_aligned_floats(t->part_rows * net->spec.inputs);
     t->grads = prism_aligned_floats(net->n_params);
     t->labels = malloc(config->batch);
     t->order = malloc(count * sizeof *t->order);
-    if (t->x == NULL || t->grads == NULL || t->labels == NULL || t->order == NULL) {
+    if (t->grads == NULL || t->labels == NULL || t->order == NULL) {
         trainer_destroy(t);
         return prism_error_set(err, "out of memory for training buffers (batch %zu)",
                                config->batch);
@@ -67,6 +71,7 @@ static double train_batch(const prism_net *net, trainer *t, const prism_split *s
                           const uint32_t *batch, size_t rows, size_t left)
 {
     double loss_sum = 0.0;
+    prism_net_fold_pixels(net, &t->pixel);
     for (size_t first = 0; first < rows; first += t->part_rows) {
         size_t n = rows - first < t->part_rows ? rows - first : t->part_rows;
 
@@ -77,11 +82,14 @@ static double train_batch(const prism_net *net, trainer *t, const prism_split *s
             ahead_n = left - ahead < t->part_rows ? left - ahead : t->part_rows;
         }
 
-        prism_net_forward_gathered(net, &t->ws, split->pixels, batch + first, n,
-                                   ahead_n > 0 ? batch + ahead : NULL, ahead_n, t->x);
-        prism_net_backward_part(net, &t->ws, t->x, t->labels + first, n, rows, first == 0,
-                                t->grads, &loss_sum);
+        prism_pixel_rows part = {{split->packed, split->first_group, split->group_masks},
+                                 batch + first, n,
+                                 ahead_n > 0 ? batch + ahead : NULL, ahead_n};
+        prism_net_forward_pixels(net, &t->ws, &t->pixel, &part);
+        prism_net_backward_pixels(net, &t->ws, &t->pixel, &part, t->labels + first, rows,
+                                  first == 0, t->grads, &loss_sum);
     }
+    prism_net_unfold_pixel_grad(net, &t->pixel, t->grads);
     return loss_sum;
 }
 
@@ -92,6 +100,10 @@ int prism_train(prism_net *net, const prism_split *split, const prism_train_conf
     if (net->spec.inputs != PRISM_IMAGE_PIXELS) {
         return prism_error_set(err, "training: network takes %zu inputs, images have %d pixels",
                                net->spec.inputs, PRISM_IMAGE_PIXELS);
+    }
+    if (split->packed == NULL) {
+        return prism_error_set(err, "training: the training images are not packed "
+                               "(prism_split_pack)");
     }
     if (split->count == 0 || config->batch == 0) {
         return prism_error_set(err, "training: no training images or a batch of 0");

@@ -1,4 +1,4 @@
-/* Register blocks of the Linear products on rows of a matrix x[n][d], and the prefetch stream.
+/* Register blocks of the Linear products on rows of a matrix x[n][d].
  * Block sizes are fixed so that the compiler unrolls them completely and keeps every
  * accumulator in a register; the DEFINE_ macros instantiate a block only in the files that use
  * it. */
@@ -9,32 +9,6 @@
 
 #include "model/kernels.h"
 #include "vec.h"
-
-/* One cache line of the stream, if any is left. */
-static inline void stream_request(prism_prefetch_stream *s)
-{
-    if (s->lines_left == 0) {
-        if (s->next_row >= s->rows || s->row_bytes == 0) {
-            return;
-        }
-        /* Every line the row touches, from the one holding its first byte. */
-        uintptr_t first = (uintptr_t)(s->pixels + (size_t)s->indices[s->next_row] * s->row_bytes);
-        uintptr_t last = first + s->row_bytes - 1;
-        s->line = (const uint8_t *)(first & ~(uintptr_t)63);
-        s->lines_left = (size_t)((last >> 6) - (first >> 6) + 1);
-        s->next_row++;
-    }
-    __builtin_prefetch(s->line, 0, 2);
-    s->line += 64;
-    s->lines_left--;
-}
-
-static inline void stream_finish(prism_prefetch_stream *s)
-{
-    while (s->next_row < s->rows || s->lines_left > 0) {
-        stream_request(s);
-    }
-}
 
 /* Columns d_vec..d-1 of a dot product folded into lane column % 16 one by one. Kept out of line:
  * indexing lanes by a variable would otherwise make the compiler keep every accumulator of a
@@ -52,12 +26,10 @@ static inline void stream_finish(prism_prefetch_stream *s)
 /* z[i0 + r][o0 + o] for R rows and O outputs: each weight vector loaded once serves all R rows
  * and each input vector all O outputs. Each dot product is 16 lane sums over the whole vectors
  * in order, then the columns past them folded into lane column % 16 one by one, then a fixed
- * reduction of the lanes, then the bias. Every other step requests a line of `stream` (may be
- * NULL). */
+ * reduction of the lanes, then the bias. */
 #define DEFINE_FORWARD_BLOCK(R, O)                                                                 \
     static inline void forward_##R##x##O(const float *x, size_t d, size_t i0, const float *w,      \
-                                         const float *b, size_t o0, size_t h,                      \
-                                         prism_prefetch_stream *stream, float *z)                  \
+                                         const float *b, size_t o0, size_t h, float *z)            \
     {                                                                                              \
         const size_t d_vec = d - d % LANES;                                                        \
         const float *rows[R];                                                                      \
@@ -69,9 +41,6 @@ static inline void stream_finish(prism_prefetch_stream *s)
             }                                                                                      \
         }                                                                                          \
         for (size_t k = 0; k < d_vec; k += LANES) {                                                \
-            if (stream != NULL && k % (2 * LANES) == 0) {                                          \
-                stream_request(stream);                                                            \
-            }                                                                                      \
             v16 xr[R];                                                                             \
             for (int r = 0; r < R; r++) {                                                          \
                 xr[r] = load16(rows[r] + k);                                                       \

@@ -34,36 +34,27 @@ static void forward_narrow(const float *x, size_t n, size_t d, const float *w, c
     }
 }
 
-/* The public kernel passes no stream; the gathered first layer's fallback (gather.c) passes its
- * own, whose lines are requested on the way and, what is left, at the end. */
 void KERNEL(prism_kernel_linear_forward_)(const float *x, size_t n, size_t d, const float *w,
-                                          const float *b, size_t h,
-                                          prism_prefetch_stream *stream, float *z)
+                                          const float *b, size_t h, float *z)
 {
     if (d < LANES) {
         forward_narrow(x, n, d, w, b, h, z);
-        if (stream != NULL) {
-            stream_finish(stream);
-        }
         return;
     }
     size_t i = 0;
     for (; i + 4 <= n; i += 4) {
         size_t o0 = 0;
         for (; o0 + 5 <= h; o0 += 5) {
-            forward_4x5(x, d, i, w, b, o0, h, stream, z);
+            forward_4x5(x, d, i, w, b, o0, h, z);
         }
         for (; o0 < h; o0++) {
-            forward_4x1(x, d, i, w, b, o0, h, stream, z);
+            forward_4x1(x, d, i, w, b, o0, h, z);
         }
     }
     for (; i < n; i++) {
         for (size_t o0 = 0; o0 < h; o0++) {
-            forward_1x1(x, d, i, w, b, o0, h, stream, z);
+            forward_1x1(x, d, i, w, b, o0, h, z);
         }
-    }
-    if (stream != NULL) {
-        stream_finish(stream);
     }
 }
 

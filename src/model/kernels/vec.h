@@ -21,12 +21,26 @@ enum { LANES = 16 };
 
 typedef float v16 __attribute__((vector_size(64), aligned(4)));
 
-/* a * b + c with one rounding. With hardware FMA and -ffp-contract=fast the expression compiles
- * to the fused instruction; without it each lane calls fmaf, which is exact by definition. */
+/* a * b + c with one rounding: the fused instruction named where the instruction set has it
+ * (left to contraction, a * b + c on AVX2 halves was sometimes not fused), else fmaf in each
+ * lane, which is exact by definition. */
 static inline v16 fma16(v16 a, v16 b, v16 c)
 {
-#if defined(__FMA__)
-    return a * b + c;
+#if defined(__AVX512F__)
+    return (v16)_mm512_fmadd_ps((__m512)a, (__m512)b, (__m512)c);
+#elif defined(__FMA__)
+    __m256 ha[2];
+    __m256 hb[2];
+    __m256 hc[2];
+    memcpy(ha, &a, sizeof ha);
+    memcpy(hb, &b, sizeof hb);
+    memcpy(hc, &c, sizeof hc);
+    for (int i = 0; i < 2; i++) {
+        hc[i] = _mm256_fmadd_ps(ha[i], hb[i], hc[i]);
+    }
+    v16 r;
+    memcpy(&r, hc, sizeof r);
+    return r;
 #else
     v16 r;
     for (int l = 0; l < LANES; l++) {
@@ -68,6 +82,45 @@ static inline float reduce16(v16 v)
             __builtin_shufflevector(t8, t8, 4, 5, 6, 7);
     v2 t2 = __builtin_shufflevector(t4, t4, 0, 1) + __builtin_shufflevector(t4, t4, 2, 3);
     return t2[0] + t2[1];
+}
+
+/* Asks for the cache line holding p to be brought into L2. Written as an instruction because GCC
+ * deletes a loop whose only work is __builtin_prefetch. */
+static inline void request_line(const void *p)
+{
+    __asm__ volatile("prefetcht1 %0" : : "m"(*(const char *)p));
+}
+
+/* reduce16 of 16 vectors at once: lane o of the result is reduce16(v[o]) bit for bit, the same
+ * pairwise additions made for several vectors in each instruction (15 additions and 30
+ * shuffles instead of 60 additions and as many extractions). */
+static inline v16 reduce16_many(const v16 v[16])
+{
+    v16 t8[8];
+    for (int j = 0; j < 8; j++) {
+        t8[j] = __builtin_shufflevector(v[2 * j], v[2 * j + 1], 0, 1, 2, 3, 4, 5, 6, 7, 16, 17,
+                                        18, 19, 20, 21, 22, 23) +
+                __builtin_shufflevector(v[2 * j], v[2 * j + 1], 8, 9, 10, 11, 12, 13, 14, 15,
+                                        24, 25, 26, 27, 28, 29, 30, 31);
+    }
+    v16 t4[4];
+    for (int j = 0; j < 4; j++) {
+        t4[j] = __builtin_shufflevector(t8[2 * j], t8[2 * j + 1], 0, 1, 2, 3, 8, 9, 10, 11, 16,
+                                        17, 18, 19, 24, 25, 26, 27) +
+                __builtin_shufflevector(t8[2 * j], t8[2 * j + 1], 4, 5, 6, 7, 12, 13, 14, 15, 20,
+                                        21, 22, 23, 28, 29, 30, 31);
+    }
+    v16 t2[2];
+    for (int j = 0; j < 2; j++) {
+        t2[j] = __builtin_shufflevector(t4[2 * j], t4[2 * j + 1], 0, 1, 4, 5, 8, 9, 12, 13, 16,
+                                        17, 20, 21, 24, 25, 28, 29) +
+                __builtin_shufflevector(t4[2 * j], t4[2 * j + 1], 2, 3, 6, 7, 10, 11, 14, 15, 18,
+                                        19, 22, 23, 26, 27, 30, 31);
+    }
+    return __builtin_shufflevector(t2[0], t2[1], 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24,
+                                   26, 28, 30) +
+           __builtin_shufflevector(t2[0], t2[1], 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25,
+                                   27, 29, 31);
 }
 
 /* Loads the first `count` (at most 16) floats of p into a vector whose other lanes are 0;
