@@ -257,7 +257,8 @@ static uint8_t *alloc_large_pages(size_t bytes)
 int prism_split_pack(prism_split *split, prism_error *err)
 {
     enum { GROUPS = PRISM_IMAGE_PIXELS / PRISM_PIXEL_GROUP };
-    static_assert(PRISM_IMAGE_PIXELS % PRISM_PIXEL_GROUP == 0 && GROUPS <= 64,
+    static_assert(PRISM_IMAGE_PIXELS % PRISM_PIXEL_GROUP == 0
+                      && (int)GROUPS <= (int)PRISM_PIXEL_GROUPS_MAX,
                   "an image's groups fit one 64-bit mask");
     prism_split_free_packed(split);
     size_t count = split->count > 0 ? split->count : 1;

@@ -13,7 +13,7 @@
  * each training image as its groups that hold a non-zero pixel, about 60 % of an MNIST image:
  * with the normalisation folded into the first layer, the others add nothing (see
  * model/kernels.h). */
-enum { PRISM_PIXEL_GROUP = 16 };
+enum { PRISM_PIXEL_GROUP = 16, PRISM_PIXEL_GROUPS_MAX = 64 /* bits of an image's mask */ };
 
 typedef struct prism_split {
     uint8_t *pixels; /* count x 784 bytes */

@@ -24,13 +24,11 @@
     void prism_kernel_pixel_forward_##suffix(const prism_pixel_groups *images,                \
                                              const uint32_t *indices, size_t n, size_t d,      \
                                              const float *w, const float *fold_bias, size_t h, \
-                                             const uint32_t *ahead, size_t ahead_n,            \
-                                             uint32_t *rows_of_group, float *z);               \
+                                             const uint32_t *ahead, size_t ahead_n, float *z); \
     void prism_kernel_pixel_weight_grad_##suffix(const prism_pixel_groups *images,             \
-                                                 const uint32_t *indices,                      \
-                                                 const uint32_t *rows_of_group, size_t n,      \
-                                                 size_t d, const float *dz, size_t h,          \
-                                                 bool accumulate, float *sums, float *db);     \
+                                                 const uint32_t *indices, size_t n, size_t d,  \
+                                                 const float *dz, size_t h, bool accumulate,   \
+                                                 float *sums, float *db);                      \
     void prism_kernel_pixel_fold_bias_##suffix(const float *w, const float *b, size_t d,       \
                                                size_t h, float *fold_bias);                    \
     void prism_kernel_pixel_unfold_grad_##suffix(const float *sums, const float *db, size_t d, \
@@ -61,9 +59,9 @@ typedef struct prism_kernel_table {
     void (*input_grad)(const float *, size_t, size_t, const float *, size_t, float *);
     void (*pixel_forward)(const prism_pixel_groups *, const uint32_t *, size_t, size_t,
                           const float *, const float *, size_t, const uint32_t *, size_t,
-                          uint32_t *, float *);
-    void (*pixel_weight_grad)(const prism_pixel_groups *, const uint32_t *, const uint32_t *,
-                              size_t, size_t, const float *, size_t, bool, float *, float *);
+                          float *);
+    void (*pixel_weight_grad)(const prism_pixel_groups *, const uint32_t *, size_t, size_t,
+                              const float *, size_t, bool, float *, float *);
     void (*pixel_fold_bias)(const float *, const float *, size_t, size_t, float *);
     void (*pixel_unfold_grad)(const float *, const float *, size_t, size_t, float *);
     void (*layernorm_forward)(const float *, size_t, size_t, const float *, const float *, float,

@@ -81,23 +81,20 @@ void prism_kernel_linear_input_grad(const float *dz, size_t n, size_t d, const f
 
 void prism_kernel_pixel_forward(const prism_pixel_groups *images, const uint32_t *indices,
                                 size_t n, size_t d, const float *w, const float *fold_bias,
-                                size_t h, const uint32_t *ahead, size_t ahead_n,
-                                uint32_t *rows_of_group, float *z)
+                                size_t h, const uint32_t *ahead, size_t ahead_n, float *z)
 {
     assert(d % 16 == 0 && d / 16 <= 64 && n <= PRISM_PIXEL_ROWS_MAX);
     pthread_once(&chosen_once, choose_variant);
-    chosen->pixel_forward(images, indices, n, d, w, fold_bias, h, ahead, ahead_n, rows_of_group,
-                          z);
+    chosen->pixel_forward(images, indices, n, d, w, fold_bias, h, ahead, ahead_n, z);
 }
 
 void prism_kernel_pixel_weight_grad(const prism_pixel_groups *images, const uint32_t *indices,
-                                    const uint32_t *rows_of_group, size_t n, size_t d,
-                                    const float *dz, size_t h, bool accumulate, float *sums,
-                                    float *db)
+                                    size_t n, size_t d, const float *dz, size_t h,
+                                    bool accumulate, float *sums, float *db)
 {
     assert(d % 16 == 0 && d / 16 <= 64 && n <= PRISM_PIXEL_ROWS_MAX);
     pthread_once(&chosen_once, choose_variant);
-    chosen->pixel_weight_grad(images, indices, rows_of_group, n, d, dz, h, accumulate, sums, db);
+    chosen->pixel_weight_grad(images, indices, n, d, dz, h, accumulate, sums, db);
 }
 
 void prism_kernel_pixel_fold_bias(const float *w, const float *b, size_t d, size_t h,

@@ -59,22 +59,19 @@ typedef struct prism_pixel_groups {
 
 /* z[i][o] = fl(c S + fold_bias[o]), S the dot product of image indices[i]'s pixels (as floats)
  * with w[o] in 16 lane sums and the fixed reduction; fold_bias[o] = b[o] - sum_k w[o][k]
- * (prism_kernel_pixel_fold_bias). Sets rows_of_group[g] (d / 16 masks) to the rows i whose group
- * g is not all 0, bit i, for the weight gradient. While row i is multiplied, image ahead[i]
+ * (prism_kernel_pixel_fold_bias). While row i is multiplied, image ahead[i]
  * (for i < ahead_n; ahead may be NULL) is requested from memory into L2: the shuffled order
  * makes every image a fresh trip to memory that the hardware cannot foresee. */
 void prism_kernel_pixel_forward(const prism_pixel_groups *images, const uint32_t *indices,
                                 size_t n, size_t d, const float *w, const float *fold_bias,
-                                size_t h, const uint32_t *ahead, size_t ahead_n,
-                                uint32_t *rows_of_group, float *z);
+                                size_t h, const uint32_t *ahead, size_t ahead_n, float *z);
 
-/* sums[o][k] = the in-order sum over the n rows i of dz[i][o] p_i[k], and db[o] that of
- * dz[i][o], each continued from its value when `accumulate`, as prism_kernel_linear_weight_grad
- * does for floats; rows_of_group as prism_kernel_pixel_forward set it for the same rows. */
+/* sums[o][k] = the in-order sum over the n rows i (image indices[i]) of dz[i][o] p_i[k], and
+ * db[o] that of dz[i][o], each continued from its value when `accumulate`, as
+ * prism_kernel_linear_weight_grad does for floats. */
 void prism_kernel_pixel_weight_grad(const prism_pixel_groups *images, const uint32_t *indices,
-                                    const uint32_t *rows_of_group, size_t n, size_t d,
-                                    const float *dz, size_t h, bool accumulate, float *sums,
-                                    float *db);
+                                    size_t n, size_t d, const float *dz, size_t h,
+                                    bool accumulate, float *sums, float *db);
 
 /* fold_bias[o] = b[o] - the sum of w[o] (16 lane sums, the fixed reduction). */
 void prism_kernel_pixel_fold_bias(const float *w, const float *b, size_t d, size_t h,

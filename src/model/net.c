@@ -305,10 +305,11 @@ int prism_pixel_layer_create(prism_pixel_layer *pl, const prism_net_spec *spec,
 {
     memset(pl, 0, sizeof *pl);
     size_t width = spec->hidden[0].width;
-    if (spec->inputs % PRISM_PIXEL_GROUP != 0 || spec->inputs / PRISM_PIXEL_GROUP > 64) {
+    if (spec->inputs % PRISM_PIXEL_GROUP != 0
+        || spec->inputs / PRISM_PIXEL_GROUP > PRISM_PIXEL_GROUPS_MAX) {
         return prism_error_set(err, "network: %zu inputs; training on pixels needs a multiple of "
                                "%d, at most %d", spec->inputs, PRISM_PIXEL_GROUP,
-                               64 * PRISM_PIXEL_GROUP);
+                               PRISM_PIXEL_GROUPS_MAX * PRISM_PIXEL_GROUP);
     }
     pl->fold_bias = prism_aligned_floats(width);
     pl->sums = prism_aligned_floats(width * spec->inputs);
@@ -338,9 +339,7 @@ void prism_net_forward_pixels(const prism_net *net, prism_net_workspace *ws,
 {
     const prism_layer_view *v = &net->layer[0];
     prism_kernel_pixel_forward(&rows->images, rows->indices, rows->n, v->in, v->w,
-                               pl->fold_bias, v->out, rows->next,
-                               rows->next != NULL ? rows->next_n : 0, pl->rows_of_group,
-                               ws->stage[0]);
+                               pl->fold_bias, v->out, rows->next, rows->next_n, ws->stage[0]);
     size_t last = STAGES_PER_LAYER * net->spec.n_hidden - 1;
     if (last >= 1) {
         run_positions(net, ws, NULL, rows->n, 1, last, 0, NULL);
@@ -427,8 +426,8 @@ static void backward(const prism_net *net, prism_net_workspace *ws, const float 
         /* z = in w^T + b; the input gradient is needed only above the first layer */
         const prism_layer_view *lv = &net->layer[l];
         if (l == 0 && x == NULL) {
-            prism_kernel_pixel_weight_grad(&rows->images, rows->indices, pixel->rows_of_group, n,
-                                           lv->in, ws->grad_b, width, add, pixel->sums, g[l].b);
+            prism_kernel_pixel_weight_grad(&rows->images, rows->indices, n, lv->in, ws->grad_b,
+                                           width, add, pixel->sums, g[l].b);
             continue;
         }
         const float *in = l == 0 ? x : ws->stage[base - 1];

@@ -132,12 +132,11 @@ double prism_net_backward(const prism_net *net, prism_net_workspace *ws, const f
 typedef struct prism_pixel_layer {
     float *fold_bias; /* [width of the first hidden layer]: b - the sum of each weight row */
     float *sums;      /* [width][inputs]: the batch's sums of dz times pixel */
-    uint32_t rows_of_group[64];
 } prism_pixel_layer;
 
 /* The images that a part reads: row i is image indices[i] of a packed byte dataset (spec.inputs
- * pixels each). The images of a later part (next, next_n; next may be NULL) are requested from
- * memory on the way. */
+ * pixels each). The next_n images of a later part (next) are requested from memory on the way;
+ * next_n may be 0. */
 typedef struct prism_pixel_rows {
     prism_pixel_groups images;
     const uint32_t *indices;

@@ -7,14 +7,17 @@
 #include "model/kernels.h"
 #include "train/adam.h"
 
-/* Rows of a batch taken through the network at a time: their images (32 x 784 bytes for MNIST)
- * stay in the core's cache from the forward pass to the weight gradient. Any size up to
- * PRISM_PIXEL_ROWS_MAX gives the same bits. */
+/* Rows of a batch taken through the network at a time: their packed images (32 x about 460
+ * bytes for MNIST) stay in the core's cache from the forward pass to the weight gradient. Any
+ * size up to PRISM_PIXEL_ROWS_MAX gives the same bits. */
 enum { PART_ROWS = PRISM_PIXEL_ROWS_MAX };
 
 /* Images are requested from memory into the core's L2 this many parts before their turn (256
- * rows, 200 KB for MNIST): the shuffled order makes every image a fresh trip to memory, and the
- * hardware cannot guess the next one. Measured best among 1, 2, 4, 8, 16 and 32 parts. */
+ * rows, about 120 KB for MNIST): the shuffled order makes every image a fresh trip to memory,
+ * and the hardware cannot guess the next one. Measured (experiment wall, alternated runs): 1
+ * and 16 parts slower; 2 or 4 parts 2-3 % faster than 8 on the article preset (`--runs 6`) but
+ * about as much slower on the hybrid preset (`--runs 2 --epochs 3`), within the machine's
+ * noise either way. */
 enum { PREFETCH_PARTS_AHEAD = 8 };
 
 /* Buffers for one training run, freed together. */

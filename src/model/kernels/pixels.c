@@ -47,8 +47,7 @@ static void find_rows(const prism_pixel_groups *images, const uint32_t *indices,
     }
 }
 
-/* Every line of an image's packed groups, into L2. A dozen requests per row measured as fast as
- * spreading them between the multiply-adds. */
+/* Every line of an image's packed groups, into L2: about 8 requests, made together. */
 static inline void request_image(const prism_pixel_groups *images, uint32_t index)
 {
     const uint8_t *start = images->bytes + (size_t)images->first[index] * LANES;
@@ -116,20 +115,10 @@ DEFINE_PIXEL_GRAD(1)
 void KERNEL(prism_kernel_pixel_forward_)(const prism_pixel_groups *images,
                                          const uint32_t *indices, size_t n, size_t d,
                                          const float *w, const float *fold_bias, size_t h,
-                                         const uint32_t *ahead, size_t ahead_n,
-                                         uint32_t *rows_of_group, float *z)
+                                         const uint32_t *ahead, size_t ahead_n, float *z)
 {
     part_rows rows;
     find_rows(images, indices, n, &rows);
-
-    /* Each group's rows, bit i for row i: the part's masks transposed. */
-    for (size_t g = 0; g < d / LANES; g++) {
-        uint32_t which = 0;
-        for (size_t i = 0; i < n; i++) {
-            which |= (uint32_t)((rows.mask[i] >> g) & 1u) << i;
-        }
-        rows_of_group[g] = which;
-    }
 
     /* Outputs in blocks outside, rows inside: a block's weights (31 KB for 10 outputs of 784
      * pixels) stay in L1 while the part's rows pass through. */
@@ -146,16 +135,21 @@ void KERNEL(prism_kernel_pixel_forward_)(const prism_pixel_groups *images,
 }
 
 void KERNEL(prism_kernel_pixel_weight_grad_)(const prism_pixel_groups *images,
-                                             const uint32_t *indices,
-                                             const uint32_t *rows_of_group, size_t n,
-                                             size_t d, const float *dz, size_t h,
-                                             bool accumulate, float *sums, float *db)
+                                             const uint32_t *indices, size_t n, size_t d,
+                                             const float *dz, size_t h, bool accumulate,
+                                             float *sums, float *db)
 {
     part_rows rows;
     find_rows(images, indices, n, &rows);
     for (size_t g = 0; g < d / LANES; g++) {
         size_t k = g * LANES;
-        uint32_t which = rows_of_group[g];
+
+        /* The rows that hold group g, bit i for row i: a column of the part's masks. */
+        uint32_t which = 0;
+        for (size_t i = 0; i < n; i++) {
+            which |= (uint32_t)((rows.mask[i] >> g) & 1u) << i;
+        }
+
         size_t o0 = 0;
         for (; o0 + 10 <= h; o0 += 10) {
             pixel_grad_10(&rows, which, d, k, dz, h, o0, accumulate, sums);

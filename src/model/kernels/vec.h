@@ -21,9 +21,10 @@ enum { LANES = 16 };
 
 typedef float v16 __attribute__((vector_size(64), aligned(4)));
 
-/* a * b + c with one rounding: the fused instruction named where the instruction set has it
- * (left to contraction, a * b + c on AVX2 halves was sometimes not fused), else fmaf in each
- * lane, which is exact by definition. */
+/* a * b + c with one rounding: the fused instruction named where the instruction set has it,
+ * else fmaf in each lane, which is exact by definition. Left to contraction, GCC fused a * b + c
+ * on AVX2 halves in most places but not all (the first layer's c * sums + bias stayed a multiply
+ * and an add), and the variants disagreed. */
 static inline v16 fma16(v16 a, v16 b, v16 c)
 {
 #if defined(__AVX512F__)
@@ -226,31 +227,11 @@ static inline v16 bytes_to_v16(const uint8_t *bytes)
 #define TWO_OVER_255_HI 0x1.010102p-7f
 #define TWO_OVER_255_LO (-0x1.fdfdfep-32f)
 
-/* p hi + p lo with p hi unrounded. Written with the instruction itself because in a * b + c * d
- * the compiler may fuse either product, and only this one gives the right bits. */
+/* p hi + p lo with p hi unrounded: the product p lo is rounded, p hi is not. fma16 names the
+ * fused instruction, so the compiler cannot fuse the other product instead. */
 static inline v16 fma_hi_lo16(v16 p)
 {
-    v16 low = p * splat16(TWO_OVER_255_LO);
-#if defined(__AVX512F__)
-    return (v16)_mm512_fmadd_ps((__m512)p, _mm512_set1_ps(TWO_OVER_255_HI), (__m512)low);
-#elif defined(__AVX2__) && defined(__FMA__)
-    __m256 half[2];
-    __m256 low_half[2];
-    memcpy(half, &p, sizeof half);
-    memcpy(low_half, &low, sizeof low_half);
-    for (int i = 0; i < 2; i++) {
-        half[i] = _mm256_fmadd_ps(half[i], _mm256_set1_ps(TWO_OVER_255_HI), low_half[i]);
-    }
-    v16 out;
-    memcpy(&out, half, sizeof out);
-    return out;
-#else
-    v16 out;
-    for (int l = 0; l < LANES; l++) {
-        out[l] = fmaf(p[l], TWO_OVER_255_HI, low[l]);
-    }
-    return out;
-#endif
+    return fma16(p, splat16(TWO_OVER_255_HI), p * splat16(TWO_OVER_255_LO));
 }
 
 static inline v16 normalise16(const uint8_t *bytes)
