@@ -169,8 +169,8 @@ static void test_normalise_exact_for_every_byte(void **state)
     assert_true(prism_pixel_normalise(255) == 1.0f);
 }
 
-/* Bytes like an MNIST image's: whole groups of 16 pixels at 0, and many zero pixels in the
- * others. */
+/* Bytes like an MNIST image's: whole groups of 16 pixels in order at 0, and many zero pixels in
+ * the others. */
 static uint8_t *sparse_images(size_t images, size_t d, uint64_t key)
 {
     prism_rng rng;
@@ -187,22 +187,44 @@ static uint8_t *sparse_images(size_t images, size_t d, uint64_t key)
     return pixels;
 }
 
-/* The mask of a row's groups of 16 that hold a non-zero pixel, or of all of them. */
-static uint64_t group_mask(const uint8_t *row, size_t d, bool all)
+/* A group order for d pixels: the dataset's tiles for a whole image, else a random
+ * permutation, so that no layout step can pass by leaving pixels where they were. */
+static void group_order(size_t d, uint64_t key, uint16_t *order)
+{
+    if (d == PRISM_IMAGE_PIXELS) {
+        prism_pixel_tile_order(order);
+        return;
+    }
+    for (size_t k = 0; k < d; k++) {
+        order[k] = (uint16_t)k;
+    }
+    prism_rng rng;
+    prism_rng_open(&rng, 7, PRISM_RNG_TEST, &key, 1);
+    for (size_t k = d - 1; k > 0; k--) {
+        size_t j = (size_t)prism_rng_below(&rng, k + 1);
+        uint16_t swap = order[k];
+        order[k] = order[j];
+        order[j] = swap;
+    }
+}
+
+/* The mask of a row's groups (in `order`) that hold a non-zero pixel, or of all of them. */
+static uint64_t group_mask(const uint8_t *row, const uint16_t *order, size_t d, bool all)
 {
     uint64_t mask = 0;
-    for (size_t k = 0; k < d; k++) {
-        if (all || row[k] != 0) {
-            mask |= 1ull << (k / 16);
+    for (size_t j = 0; j < d; j++) {
+        if (all || row[order[j]] != 0) {
+            mask |= 1ull << (j / 16);
         }
     }
     return mask;
 }
 
-/* Images packed as prism_split_pack packs them, with the groups masks name (all of them, or the
- * non-zero ones); *bytes is allocated. */
+/* Images packed as prism_split_pack packs them, in `order`, with the groups masks name (all of
+ * them, or the non-zero ones); *bytes is allocated. */
 static prism_pixel_groups pack_images(const uint8_t *pixels, size_t images, size_t d,
-                                      const uint64_t *masks, uint8_t **bytes, uint32_t *first)
+                                      const uint16_t *order, const uint64_t *masks,
+                                      uint8_t **bytes, uint32_t *first)
 {
     *bytes = malloc(images * d);
     assert_non_null(*bytes);
@@ -211,56 +233,64 @@ static prism_pixel_groups pack_images(const uint8_t *pixels, size_t images, size
         first[j] = (uint32_t)groups;
         for (size_t g = 0; g < d / 16; g++) {
             if (masks[j] >> g & 1) {
-                memcpy(*bytes + groups * 16, pixels + j * d + g * 16, 16);
+                for (size_t l = 0; l < 16; l++) {
+                    (*bytes)[groups * 16 + l] = pixels[j * d + order[g * 16 + l]];
+                }
                 groups++;
             }
         }
     }
-    return (prism_pixel_groups){*bytes, first, masks};
+    return (prism_pixel_groups){*bytes, first, masks, order};
 }
 
 /* The first layer on bytes against plain double-precision sums of the normalised pixels, within
  * float rounding: |error| <= 16 eps sum |terms|. Masks as the data gives them (groups skipped)
  * and all set (nothing skipped) must give the same bits, in every variant, equal to the generic
  * one (a weight gradient that missed a row holding a group would differ between the two); a
- * weight gradient taken in two parts equals one taken at once. Shapes: the article's, a block of
- * 10 with 5 and 1 left over, a part of 7 rows, and fewer outputs than a block. */
+ * weight gradient taken in two parts equals one taken at once. Shapes: the article's in tiles,
+ * a block of 10 with 5 and 1 left over in a random order, a part of 64 rows, and fewer outputs
+ * than a block. */
 static void test_pixel_layer(void **state)
 {
     (void)state;
-    static const size_t shapes[][3] = {{32, 784, 10}, {7, 784, 17}, {32, 64, 12}, {5, 32, 3}};
-    enum { IMAGES = 50 };
+    static const size_t shapes[][3] = {
+        {32, 784, 10}, {7, 784, 17}, {64, 64, 12}, {5, 32, 3}, {64, 784, 10}};
+    enum { IMAGES = 80, ROWS_MAX = 64, H_MAX = 17 };
     const double eps = 0x1p-24;
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
         size_t n = shapes[s][0];
         size_t d = shapes[s][1];
         size_t h = shapes[s][2];
         uint8_t *pixels = sparse_images(IMAGES, d, 900 + s);
+        uint16_t order[784];
+        group_order(d, 990 + s, order);
         uint64_t masks[2][IMAGES];
         uint32_t first[2][IMAGES];
         uint8_t *packed[2];
         prism_pixel_groups images[2];
         for (int all = 0; all < 2; all++) {
             for (size_t i = 0; i < IMAGES; i++) {
-                masks[all][i] = group_mask(pixels + i * d, d, all);
+                masks[all][i] = group_mask(pixels + i * d, order, d, all);
             }
-            images[all] = pack_images(pixels, IMAGES, d, masks[all], &packed[all], first[all]);
+            images[all] = pack_images(pixels, IMAGES, d, order, masks[all], &packed[all],
+                                      first[all]);
         }
         prism_rng rng;
         uint64_t key = 950 + s;
         prism_rng_open(&rng, 7, PRISM_RNG_TEST, &key, 1);
-        uint32_t indices[32];
+        uint32_t indices[ROWS_MAX];
         for (size_t i = 0; i < n; i++) {
             indices[i] = (uint32_t)prism_rng_below(&rng, IMAGES);
         }
         float *w = random_floats(h * d, 1000 + s);
         float *b = random_floats(h, 1100 + s);
         float *dz = random_floats(n * h, 1200 + s);
-        float fold_bias[17];
-        float z[32 * 17];
-        float z_first[32 * 17];
-        float db[17];
-        float db_first[17];
+        float fold_bias[H_MAX];
+        float z[ROWS_MAX * H_MAX];
+        float z_first[ROWS_MAX * H_MAX];
+        float db[H_MAX];
+        float db_first[H_MAX];
+        float *grouped = malloc(h * d * sizeof *grouped);
         float *sums = malloc(h * d * sizeof *sums);
         float *dw = malloc(h * d * sizeof *dw);
         float *dw_first = malloc(h * d * sizeof *dw_first);
@@ -270,16 +300,17 @@ static void test_pixel_layer(void **state)
                 continue;
             }
             const prism_kernel_table *k = &variants[v];
-            k->pixel_fold_bias(w, b, d, h, fold_bias);
+            k->pixel_fold(w, b, order, d, h, grouped, fold_bias);
             for (int all = 0; all < 2; all++) {
-                k->pixel_forward(&images[all], indices, n, d, w, fold_bias, h, indices, n, z);
+                k->pixel_forward(&images[all], indices, n, d, grouped, fold_bias, h, indices, n,
+                                 z);
 
                 /* The weight gradient at once, then in two parts: rows 0..m-1 and the rest. */
                 size_t m = n / 2 + 1;
                 k->pixel_weight_grad(&images[all], indices, n, d, dz, h, false, sums, db);
-                k->pixel_unfold_grad(sums, db, d, h, dw);
+                k->pixel_unfold_grad(sums, db, order, d, h, dw);
                 float *part_sums = malloc(h * d * sizeof *part_sums);
-                float part_db[17];
+                float part_db[H_MAX];
                 k->pixel_weight_grad(&images[all], indices, m, d, dz, h, false, part_sums,
                                      part_db);
                 k->pixel_weight_grad(&images[all], indices + m, n - m, d, dz + m * h, h, true,
@@ -341,31 +372,58 @@ static void test_pixel_layer(void **state)
         free(w);
         free(b);
         free(dz);
+        free(grouped);
         free(sums);
         free(dw);
         free(dw_first);
     }
 }
 
-/* The dataset's packed form: bit g of an image's mask set exactly when pixels 16 g .. 16 g + 15
- * are not all 0, and those groups stored in order from the image's first group. */
+/* The tiles: lane l of tile g is the pixel at row 4 (g / 7) + l / 4, column 4 (g % 7) + l % 4,
+ * and every pixel appears once. */
+static void test_tile_order(void **state)
+{
+    (void)state;
+    uint16_t order[PRISM_IMAGE_PIXELS];
+    prism_pixel_tile_order(order);
+    static const size_t at[][2] = {{0, 0}, {3, 3}, {4, 28}, {15, 87}, {16, 4}, {20, 32}, {111, 111},
+                                   {112, 112}, {783, 783}};
+    for (size_t i = 0; i < sizeof at / sizeof at[0]; i++) {
+        assert_int_equal(order[at[i][0]], at[i][1]);
+    }
+    bool seen[PRISM_IMAGE_PIXELS] = {false};
+    for (size_t j = 0; j < PRISM_IMAGE_PIXELS; j++) {
+        assert_true(order[j] < PRISM_IMAGE_PIXELS && !seen[order[j]]);
+        seen[order[j]] = true;
+    }
+}
+
+/* The dataset's packed form: bit g of an image's mask set exactly when tile g holds a pixel
+ * that is not 0, those tiles stored in order from the image's first group, each in the tile
+ * order. */
 static void test_split_pack(void **state)
 {
     (void)state;
     enum { IMAGES = 20 };
     prism_split split = {.pixels = sparse_images(IMAGES, 784, 77), .count = IMAGES};
-    split.pixels[5 * 784 + 783] = 9; /* the last pixel alone in its group */
+    memset(split.pixels + 5 * 784, 0, 784);
+    split.pixels[5 * 784 + 783] = 9; /* the last pixel alone in its tile, the last tile */
     memset(split.pixels + 7 * 784, 0, 784);
     prism_error err;
     assert_int_equal(prism_split_pack(&split, &err), 0);
+    uint16_t order[PRISM_IMAGE_PIXELS];
+    prism_pixel_tile_order(order);
+    assert_memory_equal(split.group_pixels, order, sizeof order);
     for (size_t i = 0; i < IMAGES; i++) {
         const uint8_t *image = split.pixels + i * 784;
-        uint64_t mask = group_mask(image, 784, false);
+        uint64_t mask = group_mask(image, order, 784, false);
         assert_true(split.group_masks[i] == mask);
         const uint8_t *at = split.packed + (size_t)split.first_group[i] * 16;
         for (size_t g = 0; g < 49; g++) {
             if (mask >> g & 1) {
-                assert_memory_equal(at, image + g * 16, 16);
+                for (size_t l = 0; l < 16; l++) {
+                    assert_int_equal(at[l], image[order[g * 16 + l]]);
+                }
                 at += 16;
             }
         }
@@ -373,10 +431,11 @@ static void test_split_pack(void **state)
             assert_ptr_equal(at, split.packed + (size_t)split.first_group[i + 1] * 16);
         }
     }
-    assert_true(split.group_masks[5] >> 48 & 1);
+    assert_true(split.group_masks[5] == 1ull << 48);
     assert_true(split.group_masks[7] == 0);
     prism_split_free_packed(&split);
     assert_null(split.packed);
+    assert_null(split.group_pixels);
     free(split.pixels);
 }
 
@@ -422,16 +481,17 @@ static void test_net_pixel_path(void **state)
     assert_int_equal(prism_pixel_layer_create(&pl, &spec, &err), 0);
     float *grads = malloc(net.n_params * sizeof *grads);
     double loss_sum = 0.0;
-    prism_net_fold_pixels(&net, &pl);
+    prism_net_fold_pixels(&net, &pl, split.group_pixels);
     for (size_t first = 0; first < ROWS; first += PART) {
         size_t n = ROWS - first < PART ? ROWS - first : PART;
-        prism_pixel_rows part = {{split.packed, split.first_group, split.group_masks},
+        prism_pixel_rows part = {{split.packed, split.first_group, split.group_masks,
+                                  split.group_pixels},
                                  indices + first, n, NULL, 0};
         prism_net_forward_pixels(&net, &ws, &pl, &part);
         prism_net_backward_pixels(&net, &ws, &pl, &part, labels + first, ROWS, first == 0, grads,
                                   &loss_sum);
     }
-    prism_net_unfold_pixel_grad(&net, &pl, grads);
+    prism_net_unfold_pixel_grad(&net, &pl, split.group_pixels, grads);
 
     assert_true(fabs(loss_sum / ROWS - expected_loss) <= 1e-5 * fabs(expected_loss));
     for (size_t p = 0; p < net.n_params; p++) {
@@ -544,6 +604,7 @@ int main(void)
         cmocka_unit_test(test_weight_grad_variants_agree),
         cmocka_unit_test(test_normalise_exact_for_every_byte),
         cmocka_unit_test(test_pixel_layer),
+        cmocka_unit_test(test_tile_order),
         cmocka_unit_test(test_split_pack),
         cmocka_unit_test(test_net_pixel_path),
         cmocka_unit_test(test_row_layers_match_reference),

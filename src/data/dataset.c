@@ -254,29 +254,47 @@ static uint8_t *alloc_large_pages(size_t bytes)
     return p;
 }
 
+void prism_pixel_tile_order(uint16_t order[PRISM_IMAGE_PIXELS])
+{
+    enum { SIDE = PRISM_PIXEL_TILE_SIDE, TILES_PER_ROW = PRISM_IMAGE_COLS / SIDE };
+    for (size_t g = 0; g < PRISM_IMAGE_PIXELS / PRISM_PIXEL_GROUP; g++) {
+        size_t top = SIDE * (g / TILES_PER_ROW);
+        size_t left = SIDE * (g % TILES_PER_ROW);
+        for (size_t l = 0; l < PRISM_PIXEL_GROUP; l++) {
+            size_t row = top + l / SIDE;
+            size_t column = left + l % SIDE;
+            order[g * PRISM_PIXEL_GROUP + l] = (uint16_t)(row * PRISM_IMAGE_COLS + column);
+        }
+    }
+}
+
 int prism_split_pack(prism_split *split, prism_error *err)
 {
     enum { GROUPS = PRISM_IMAGE_PIXELS / PRISM_PIXEL_GROUP };
-    static_assert(PRISM_IMAGE_PIXELS % PRISM_PIXEL_GROUP == 0
+    static_assert(PRISM_IMAGE_ROWS % PRISM_PIXEL_TILE_SIDE == 0
+                      && PRISM_IMAGE_COLS % PRISM_PIXEL_TILE_SIDE == 0
+                      && PRISM_PIXEL_TILE_SIDE * PRISM_PIXEL_TILE_SIDE == PRISM_PIXEL_GROUP
                       && (int)GROUPS <= (int)PRISM_PIXEL_GROUPS_MAX,
-                  "an image's groups fit one 64-bit mask");
+                  "the image is whole tiles, and its tiles fit one 64-bit mask");
     prism_split_free_packed(split);
     size_t count = split->count > 0 ? split->count : 1;
     split->group_masks = malloc(count * sizeof *split->group_masks);
     split->first_group = malloc(count * sizeof *split->first_group);
-    if (split->group_masks == NULL || split->first_group == NULL) {
+    split->group_pixels = malloc(PRISM_IMAGE_PIXELS * sizeof *split->group_pixels);
+    if (split->group_masks == NULL || split->first_group == NULL
+        || split->group_pixels == NULL) {
         prism_split_free_packed(split);
         return prism_error_set(err, "out of memory for the pixel groups of %zu images", count);
     }
+    prism_pixel_tile_order(split->group_pixels);
+    const uint16_t *order = split->group_pixels;
 
     size_t total = 0;
     for (size_t i = 0; i < split->count; i++) {
         const uint8_t *image = split->pixels + i * PRISM_IMAGE_PIXELS;
         uint64_t mask = 0;
-        for (size_t g = 0; g < GROUPS; g++) {
-            uint64_t halves[2];
-            memcpy(halves, image + g * PRISM_PIXEL_GROUP, sizeof halves);
-            mask |= (uint64_t)((halves[0] | halves[1]) != 0) << g;
+        for (size_t k = 0; k < PRISM_IMAGE_PIXELS; k++) {
+            mask |= (uint64_t)(image[order[k]] != 0) << (k / PRISM_PIXEL_GROUP);
         }
         split->group_masks[i] = mask;
         split->first_group[i] = (uint32_t)total;
@@ -292,8 +310,10 @@ int prism_split_pack(prism_split *split, prism_error *err)
         const uint8_t *image = split->pixels + i * PRISM_IMAGE_PIXELS;
         uint8_t *out = split->packed + (size_t)split->first_group[i] * PRISM_PIXEL_GROUP;
         for (uint64_t left = split->group_masks[i]; left != 0; left &= left - 1) {
-            size_t g = (size_t)__builtin_ctzll(left);
-            memcpy(out, image + g * PRISM_PIXEL_GROUP, PRISM_PIXEL_GROUP);
+            const uint16_t *group = order + (size_t)__builtin_ctzll(left) * PRISM_PIXEL_GROUP;
+            for (size_t l = 0; l < PRISM_PIXEL_GROUP; l++) {
+                out[l] = image[group[l]];
+            }
             out += PRISM_PIXEL_GROUP;
         }
     }
@@ -305,6 +325,8 @@ void prism_split_free_packed(prism_split *split)
     free(split->group_masks);
     free(split->first_group);
     free(split->packed);
+    free(split->group_pixels);
+    split->group_pixels = NULL;
     split->group_masks = NULL;
     split->first_group = NULL;
     split->packed = NULL;

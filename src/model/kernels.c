@@ -13,7 +13,7 @@
         label, prism_kernel_linear_forward_##suffix, prism_kernel_linear_weight_grad_##suffix,  \
             prism_kernel_normalise_pixels_##suffix, prism_kernel_map_##suffix,                   \
             prism_kernel_linear_input_grad_##suffix, prism_kernel_pixel_forward_##suffix,        \
-            prism_kernel_pixel_weight_grad_##suffix, prism_kernel_pixel_fold_bias_##suffix,      \
+            prism_kernel_pixel_weight_grad_##suffix, prism_kernel_pixel_fold_##suffix,           \
             prism_kernel_pixel_unfold_grad_##suffix,                                             \
             prism_kernel_layernorm_forward_##suffix, prism_kernel_layernorm_backward_##suffix,   \
             prism_kernel_softmax_xent_##suffix                                                   \
@@ -80,12 +80,13 @@ void prism_kernel_linear_input_grad(const float *dz, size_t n, size_t d, const f
 }
 
 void prism_kernel_pixel_forward(const prism_pixel_groups *images, const uint32_t *indices,
-                                size_t n, size_t d, const float *w, const float *fold_bias,
-                                size_t h, const uint32_t *ahead, size_t ahead_n, float *z)
+                                size_t n, size_t d, const float *grouped,
+                                const float *fold_bias, size_t h, const uint32_t *ahead,
+                                size_t ahead_n, float *z)
 {
     assert(d % 16 == 0 && d / 16 <= 64 && n <= PRISM_PIXEL_ROWS_MAX);
     pthread_once(&chosen_once, choose_variant);
-    chosen->pixel_forward(images, indices, n, d, w, fold_bias, h, ahead, ahead_n, z);
+    chosen->pixel_forward(images, indices, n, d, grouped, fold_bias, h, ahead, ahead_n, z);
 }
 
 void prism_kernel_pixel_weight_grad(const prism_pixel_groups *images, const uint32_t *indices,
@@ -97,19 +98,20 @@ void prism_kernel_pixel_weight_grad(const prism_pixel_groups *images, const uint
     chosen->pixel_weight_grad(images, indices, n, d, dz, h, accumulate, sums, db);
 }
 
-void prism_kernel_pixel_fold_bias(const float *w, const float *b, size_t d, size_t h,
-                                  float *fold_bias)
+void prism_kernel_pixel_fold(const float *w, const float *b, const uint16_t *order, size_t d,
+                             size_t h, float *grouped, float *fold_bias)
 {
-    assert(d % 16 == 0);
+    assert(d % 16 == 0 && d / 16 <= 64);
     pthread_once(&chosen_once, choose_variant);
-    chosen->pixel_fold_bias(w, b, d, h, fold_bias);
+    chosen->pixel_fold(w, b, order, d, h, grouped, fold_bias);
 }
 
-void prism_kernel_pixel_unfold_grad(const float *sums, const float *db, size_t d, size_t h,
-                                    float *dw)
+void prism_kernel_pixel_unfold_grad(const float *sums, const float *db, const uint16_t *order,
+                                    size_t d, size_t h, float *dw)
 {
+    assert(d % 16 == 0 && d / 16 <= 64);
     pthread_once(&chosen_once, choose_variant);
-    chosen->pixel_unfold_grad(sums, db, d, h, dw);
+    chosen->pixel_unfold_grad(sums, db, order, d, h, dw);
 }
 
 void prism_kernel_layernorm_forward(const float *x, size_t n, size_t h, const float *gain,

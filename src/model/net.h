@@ -131,7 +131,8 @@ double prism_net_backward(const prism_net *net, prism_net_workspace *ws, const f
  * Sums over rows continue in order from part to part, so any part size gives the same bits. */
 typedef struct prism_pixel_layer {
     float *fold_bias; /* [width of the first hidden layer]: b - the sum of each weight row */
-    float *sums;      /* [width][inputs]: the batch's sums of dz times pixel */
+    float *grouped;   /* [width x inputs]: the first layer's weights in the grouped layout */
+    float *sums;      /* [width x inputs], grouped layout: the batch's sums of dz times pixel */
 } prism_pixel_layer;
 
 /* The images that a part reads: row i is image indices[i] of a packed byte dataset (spec.inputs
@@ -149,7 +150,8 @@ int prism_pixel_layer_create(prism_pixel_layer *pl, const prism_net_spec *spec,
                              prism_error *err);
 void prism_pixel_layer_destroy(prism_pixel_layer *pl);
 
-void prism_net_fold_pixels(const prism_net *net, prism_pixel_layer *pl);
+/* The images' group order is that of the packed images that the batch's parts read. */
+void prism_net_fold_pixels(const prism_net *net, prism_pixel_layer *pl, const uint16_t *order);
 
 /* prism_net_forward (no mask) on the rows. */
 void prism_net_forward_pixels(const prism_net *net, prism_net_workspace *ws,
@@ -165,7 +167,7 @@ void prism_net_backward_pixels(const prism_net *net, prism_net_workspace *ws,
                                float *grads, double *loss_sum);
 
 void prism_net_unfold_pixel_grad(const prism_net *net, const prism_pixel_layer *pl,
-                                 float *grads);
+                                 const uint16_t *order, float *grads);
 
 /* The output of hidden layer `layer`'s activation in the last pass that reached it. */
 const float *prism_net_workspace_activation(const prism_net_workspace *ws, size_t layer);

@@ -7,7 +7,7 @@
 #include "model/kernels.h"
 #include "train/adam.h"
 
-/* Rows of a batch taken through the network at a time: their packed images (32 x about 460
+/* Rows of a batch taken through the network at a time: their packed images (64 x about 300
  * bytes for MNIST) stay in the core's cache from the forward pass to the weight gradient. Any
  * size up to PRISM_PIXEL_ROWS_MAX gives the same bits. */
 enum { PART_ROWS = PRISM_PIXEL_ROWS_MAX };
@@ -18,7 +18,7 @@ enum { PART_ROWS = PRISM_PIXEL_ROWS_MAX };
  * and 16 parts slower; 2 or 4 parts 2-3 % faster than 8 on the article preset (`--runs 6`) but
  * about as much slower on the hybrid preset (`--runs 2 --epochs 3`), within the machine's
  * noise either way. */
-enum { PREFETCH_PARTS_AHEAD = 8 };
+enum { PREFETCH_PARTS_AHEAD = 4 };
 
 /* Buffers for one training run, freed together. */
 typedef struct trainer {
@@ -74,7 +74,7 @@ static double train_batch(const prism_net *net, trainer *t, const prism_split *s
                           const uint32_t *batch, size_t rows, size_t left)
 {
     double loss_sum = 0.0;
-    prism_net_fold_pixels(net, &t->pixel);
+    prism_net_fold_pixels(net, &t->pixel, split->group_pixels);
     for (size_t first = 0; first < rows; first += t->part_rows) {
         size_t n = rows - first < t->part_rows ? rows - first : t->part_rows;
 
@@ -85,14 +85,15 @@ static double train_batch(const prism_net *net, trainer *t, const prism_split *s
             ahead_n = left - ahead < t->part_rows ? left - ahead : t->part_rows;
         }
 
-        prism_pixel_rows part = {{split->packed, split->first_group, split->group_masks},
+        prism_pixel_rows part = {{split->packed, split->first_group, split->group_masks,
+                                  split->group_pixels},
                                  batch + first, n,
                                  ahead_n > 0 ? batch + ahead : NULL, ahead_n};
         prism_net_forward_pixels(net, &t->ws, &t->pixel, &part);
         prism_net_backward_pixels(net, &t->ws, &t->pixel, &part, t->labels + first, rows,
                                   first == 0, t->grads, &loss_sum);
     }
-    prism_net_unfold_pixel_grad(net, &t->pixel, t->grads);
+    prism_net_unfold_pixel_grad(net, &t->pixel, split->group_pixels, t->grads);
     return loss_sum;
 }
 

@@ -1,35 +1,45 @@
 /* The first layer of training read straight from the packed byte dataset, with the
  * normalisation folded into the products (see prism_kernel_pixel_forward in model/kernels.h).
- * An image is read as its groups of 16 pixels that are not all 0; the others add nothing. */
+ * An image is read as its groups of 16 pixels that are not all 0; the others add nothing. The
+ * weights and their sums are kept in the grouped layout, so that the weights that meet one
+ * group of pixels lie together and are reached from one address. */
 #include <assert.h>
 
 #include "blocks.h"
 #include "data/dataset.h"
 
 static_assert((int)PRISM_PIXEL_GROUP == (int)LANES, "a group of pixels is one vector");
+static_assert(PRISM_PIXEL_ROWS_MAX <= 64, "a part's rows fit one 64-bit mask");
+
+/* Outputs are taken 10 at a time (the article's width fills 10 accumulators and a reduction),
+ * then 5, then 1: the width of the block that starts at output o0. */
+static inline size_t block_width(size_t o0, size_t h)
+{
+    return h - o0 >= 10 ? 10 : h - o0 >= 5 ? 5 : 1;
+}
 
 /* z[i][o0 + o] for O outputs of a row whose non-zero groups lie one after another at `packed`:
- * each group's 16 pixels, widened to floats once, serve all O outputs. */
+ * each group's 16 pixels, widened to floats once, serve all O outputs, whose weights for that
+ * group lie together at block + g O 16. */
 #define DEFINE_PIXEL_FORWARD(O)                                                                   \
-    static inline void pixel_forward_##O(const uint8_t *packed, uint64_t mask, size_t i,          \
-                                         size_t d, const float *w, const float *fold_bias,        \
-                                         size_t o0, size_t h, float *z)                           \
+    static inline void pixel_forward_##O(const uint8_t *packed, uint64_t mask,                    \
+                                         const float *block, const float *fold_bias, float *z)    \
     {                                                                                             \
         v16 acc[LANES];                                                                           \
         for (int o = 0; o < LANES; o++) {                                                         \
             acc[o] = splat16(0.0f);                                                               \
         }                                                                                         \
         for (uint64_t left = mask; left != 0; left &= left - 1) {                                 \
-            size_t k = (size_t)__builtin_ctzll(left) * LANES;                                     \
+            const float *weights = block + (size_t)__builtin_ctzll(left) * (O * LANES);           \
             v16 p = bytes_to_v16(packed);                                                         \
             packed += LANES;                                                                      \
             for (int o = 0; o < O; o++) {                                                         \
-                acc[o] = fma16(p, load16(w + (o0 + (size_t)o) * d + k), acc[o]);                 \
+                acc[o] = fma16(p, load16(weights + o * LANES), acc[o]);                           \
             }                                                                                     \
         }                                                                                         \
         v16 sums = reduce16_many(acc);                                                            \
-        v16 bias = load_partial16(fold_bias + o0, O);                                             \
-        store_partial16(z + i * h + o0, fma16(splat16(PRISM_PIXEL_SCALE), sums, bias), O);       \
+        v16 bias = load_partial16(fold_bias, O);                                                  \
+        store_partial16(z, fma16(splat16(PRISM_PIXEL_SCALE), sums, bias), O);                    \
     }
 
 /* A part's rows: where each one's packed groups start and which groups they are. */
@@ -47,7 +57,7 @@ static void find_rows(const prism_pixel_groups *images, const uint32_t *indices,
     }
 }
 
-/* Every line of an image's packed groups, into L2: about 8 requests, made together. */
+/* Every line of an image's packed groups, into L2: about 5 requests for MNIST, made together. */
 static inline void request_image(const prism_pixel_groups *images, uint32_t index)
 {
     const uint8_t *start = images->bytes + (size_t)images->first[index] * LANES;
@@ -63,42 +73,43 @@ static inline void request_image(const prism_pixel_groups *images, uint32_t inde
 /* A block of O outputs for every row; the first block (o0 = 0) requests the images ahead. */
 #define DEFINE_PIXEL_FORWARD_ROWS(O)                                                              \
     static void pixel_forward_rows_##O(const prism_pixel_groups *images, const part_rows *rows,   \
-                                       size_t n, size_t d, const float *w,                        \
-                                       const float *fold_bias, size_t o0, size_t h,               \
-                                       const uint32_t *ahead, size_t ahead_n, float *z)           \
+                                       size_t n, const float *block, const float *fold_bias,      \
+                                       size_t o0, size_t h, const uint32_t *ahead,                \
+                                       size_t ahead_n, float *z)                                  \
     {                                                                                             \
         for (size_t i = 0; i < n; i++) {                                                          \
             if (o0 == 0 && i < ahead_n) {                                                         \
                 request_image(images, ahead[i]);                                                  \
             }                                                                                     \
-            pixel_forward_##O(rows->packed[i], rows->mask[i], i, d, w, fold_bias, o0, h, z);      \
+            pixel_forward_##O(rows->packed[i], rows->mask[i], block, fold_bias + o0,              \
+                              z + i * h + o0);                                                    \
         }                                                                                         \
     }
 
-/* sums[o0 + o][k..k+15] for O outputs, group g = k / 16: each lane's in-order chain over the
- * rows in `which` (a bit per row), continued from sums when `resume`. A row's group lies after
- * its non-zero groups below g. */
+/* The sums of group g for O outputs (16 lanes each, at `at`): each lane's in-order chain over
+ * the rows in `which` (a bit per row), continued from its value when `resume`. A row's group g
+ * lies after its non-zero groups below g. */
 #define DEFINE_PIXEL_GRAD(O)                                                                      \
-    static inline void pixel_grad_##O(const part_rows *rows, uint32_t which, size_t d, size_t k,  \
+    static inline void pixel_grad_##O(const part_rows *rows, uint64_t which, size_t g,            \
                                       const float *dz, size_t h, size_t o0, bool resume,          \
-                                      float *sums)                                                \
+                                      float *at)                                                  \
     {                                                                                             \
-        const uint64_t below = ((uint64_t)1 << (k / LANES)) - 1u;                                 \
+        const uint64_t below = ((uint64_t)1 << g) - 1u;                                           \
         v16 acc[O];                                                                               \
         for (int o = 0; o < O; o++) {                                                             \
-            float *at = sums + (o0 + (size_t)o) * d + k;                                          \
-            acc[o] = resume ? load16(at) : splat16(0.0f);                                         \
+            acc[o] = resume ? load16(at + o * LANES) : splat16(0.0f);                             \
         }                                                                                         \
-        for (uint32_t left = which; left != 0; left &= left - 1) {                                \
-            size_t i = (size_t)__builtin_ctz(left);                                               \
+        for (uint64_t left = which; left != 0; left &= left - 1) {                                \
+            size_t i = (size_t)__builtin_ctzll(left);                                             \
             size_t before = (size_t)__builtin_popcountll(rows->mask[i] & below);                  \
             v16 p = bytes_to_v16(rows->packed[i] + before * LANES);                               \
+            const float *dz_row = dz + i * h + o0;                                                \
             for (int o = 0; o < O; o++) {                                                         \
-                acc[o] = fma16(splat16(dz[i * h + o0 + (size_t)o]), p, acc[o]);                   \
+                acc[o] = fma16(splat16(dz_row[o]), p, acc[o]);                                    \
             }                                                                                     \
         }                                                                                         \
         for (int o = 0; o < O; o++) {                                                             \
-            store16(sums + (o0 + (size_t)o) * d + k, acc[o]);                                     \
+            store16(at + o * LANES, acc[o]);                                                      \
         }                                                                                         \
     }
 
@@ -114,23 +125,27 @@ DEFINE_PIXEL_GRAD(1)
 
 void KERNEL(prism_kernel_pixel_forward_)(const prism_pixel_groups *images,
                                          const uint32_t *indices, size_t n, size_t d,
-                                         const float *w, const float *fold_bias, size_t h,
+                                         const float *grouped, const float *fold_bias, size_t h,
                                          const uint32_t *ahead, size_t ahead_n, float *z)
 {
     part_rows rows;
     find_rows(images, indices, n, &rows);
 
-    /* Outputs in blocks outside, rows inside: a block's weights (31 KB for 10 outputs of 784
+    /* Blocks of outputs outside, rows inside: a block's weights (31 KB for 10 outputs of 784
      * pixels) stay in L1 while the part's rows pass through. */
-    size_t o0 = 0;
-    for (; o0 + 10 <= h; o0 += 10) {
-        pixel_forward_rows_10(images, &rows, n, d, w, fold_bias, o0, h, ahead, ahead_n, z);
-    }
-    for (; o0 + 5 <= h; o0 += 5) {
-        pixel_forward_rows_5(images, &rows, n, d, w, fold_bias, o0, h, ahead, ahead_n, z);
-    }
-    for (; o0 < h; o0++) {
-        pixel_forward_rows_1(images, &rows, n, d, w, fold_bias, o0, h, ahead, ahead_n, z);
+    for (size_t o0 = 0; o0 < h; o0 += block_width(o0, h)) {
+        const float *block = grouped + o0 * d;
+        switch (block_width(o0, h)) {
+        case 10:
+            pixel_forward_rows_10(images, &rows, n, block, fold_bias, o0, h, ahead, ahead_n, z);
+            break;
+        case 5:
+            pixel_forward_rows_5(images, &rows, n, block, fold_bias, o0, h, ahead, ahead_n, z);
+            break;
+        default:
+            pixel_forward_rows_1(images, &rows, n, block, fold_bias, o0, h, ahead, ahead_n, z);
+            break;
+        }
     }
 }
 
@@ -141,53 +156,89 @@ void KERNEL(prism_kernel_pixel_weight_grad_)(const prism_pixel_groups *images,
 {
     part_rows rows;
     find_rows(images, indices, n, &rows);
+
+    /* The rows that hold each group, bit i for row i: the part's masks transposed, one set bit
+     * at a time (about 18 per MNIST row). */
+    uint64_t which[PRISM_PIXEL_GROUPS_MAX] = {0};
+    for (size_t i = 0; i < n; i++) {
+        for (uint64_t left = rows.mask[i]; left != 0; left &= left - 1) {
+            which[__builtin_ctzll(left)] |= (uint64_t)1 << i;
+        }
+    }
+
     for (size_t g = 0; g < d / LANES; g++) {
-        size_t k = g * LANES;
-
-        /* The rows that hold group g, bit i for row i: a column of the part's masks. */
-        uint32_t which = 0;
-        for (size_t i = 0; i < n; i++) {
-            which |= (uint32_t)((rows.mask[i] >> g) & 1u) << i;
-        }
-
-        size_t o0 = 0;
-        for (; o0 + 10 <= h; o0 += 10) {
-            pixel_grad_10(&rows, which, d, k, dz, h, o0, accumulate, sums);
-        }
-        for (; o0 + 5 <= h; o0 += 5) {
-            pixel_grad_5(&rows, which, d, k, dz, h, o0, accumulate, sums);
-        }
-        for (; o0 < h; o0++) {
-            pixel_grad_1(&rows, which, d, k, dz, h, o0, accumulate, sums);
+        for (size_t o0 = 0; o0 < h; o0 += block_width(o0, h)) {
+            size_t width = block_width(o0, h);
+            float *at = sums + o0 * d + g * width * LANES;
+            switch (width) {
+            case 10:
+                pixel_grad_10(&rows, which[g], g, dz, h, o0, accumulate, at);
+                break;
+            case 5:
+                pixel_grad_5(&rows, which[g], g, dz, h, o0, accumulate, at);
+                break;
+            default:
+                pixel_grad_1(&rows, which[g], g, dz, h, o0, accumulate, at);
+                break;
+            }
         }
     }
     bias_grad(dz, n, h, accumulate, db);
 }
 
-void KERNEL(prism_kernel_pixel_fold_bias_)(const float *w, const float *b, size_t d, size_t h,
-                                           float *fold_bias)
+void KERNEL(prism_kernel_pixel_fold_)(const float *w, const float *b, const uint16_t *order,
+                                      size_t d, size_t h, float *grouped, float *fold_bias)
 {
-    for (size_t o = 0; o < h; o++) {
-        v16 sum = splat16(0.0f);
-        for (size_t k = 0; k < d; k += LANES) {
-            sum += load16(w + o * d + k);
+    for (size_t o0 = 0; o0 < h; o0 += block_width(o0, h)) {
+        size_t width = block_width(o0, h);
+        float *block = grouped + o0 * d;
+        for (size_t g = 0; g < d / LANES; g++) {
+            uint32_t pixels[LANES];
+            for (size_t l = 0; l < LANES; l++) {
+                pixels[l] = order[g * LANES + l];
+            }
+            for (size_t o = 0; o < width; o++) {
+                store16(block + (g * width + o) * LANES, gather16(w + (o0 + o) * d, pixels));
+            }
         }
-        fold_bias[o] = b[o] - reduce16(sum);
+
+        for (size_t o = 0; o < width; o++) {
+            v16 sum = splat16(0.0f);
+            for (size_t g = 0; g < d / LANES; g++) {
+                sum += load16(block + (g * width + o) * LANES);
+            }
+            fold_bias[o0 + o] = b[o0 + o] - reduce16(sum);
+        }
     }
 }
 
-void KERNEL(prism_kernel_pixel_unfold_grad_)(const float *sums, const float *db, size_t d,
-                                             size_t h, float *dw)
+void KERNEL(prism_kernel_pixel_unfold_grad_)(const float *sums, const float *db,
+                                             const uint16_t *order, size_t d, size_t h,
+                                             float *dw)
 {
-    for (size_t o = 0; o < h; o++) {
-        v16 minus_db = splat16(-db[o]);
-        size_t k = 0;
-        for (; k + LANES <= d; k += LANES) {
-            store16(dw + o * d + k,
-                    fma16(splat16(PRISM_PIXEL_SCALE), load16(sums + o * d + k), minus_db));
-        }
-        for (; k < d; k++) {
-            dw[o * d + k] = fmaf(PRISM_PIXEL_SCALE, sums[o * d + k], -db[o]);
+    /* Each weight is gathered from where the grouped layout keeps it, so that dw is written in
+     * order: at[o][k] is the offset within a block of width m of output o's pixel k. */
+    uint32_t group_of[PRISM_PIXEL_GROUPS_MAX * LANES];
+    uint32_t lane_of[PRISM_PIXEL_GROUPS_MAX * LANES];
+    for (size_t j = 0; j < d; j++) {
+        group_of[order[j]] = (uint32_t)(j / LANES);
+        lane_of[order[j]] = (uint32_t)(j % LANES);
+    }
+
+    for (size_t o0 = 0; o0 < h; o0 += block_width(o0, h)) {
+        size_t width = block_width(o0, h);
+        const float *block = sums + o0 * d;
+        for (size_t k = 0; k < d; k += LANES) {
+            uint32_t at[LANES];
+            for (size_t l = 0; l < LANES; l++) {
+                at[l] = (group_of[k + l] * (uint32_t)width) * LANES + lane_of[k + l];
+            }
+            for (size_t o = 0; o < width; o++) {
+                v16 minus_db = splat16(-db[o0 + o]);
+                v16 grad = fma16(splat16(PRISM_PIXEL_SCALE),
+                                 gather16(block + o * LANES, at), minus_db);
+                store16(dw + (o0 + o) * d + k, grad);
+            }
         }
     }
 }
