@@ -291,6 +291,7 @@ static void test_pixel_layer(void **state)
         float db[H_MAX];
         float db_first[H_MAX];
         float *grouped = malloc(h * d * sizeof *grouped);
+        float *dw_grouped = malloc(h * d * sizeof *dw_grouped);
         float *sums = malloc(h * d * sizeof *sums);
         float *dw = malloc(h * d * sizeof *dw);
         float *dw_first = malloc(h * d * sizeof *dw_first);
@@ -300,7 +301,8 @@ static void test_pixel_layer(void **state)
                 continue;
             }
             const prism_kernel_table *k = &variants[v];
-            k->pixel_fold(w, b, order, d, h, grouped, fold_bias);
+            prism_kernel_pixel_group(w, order, d, h, grouped);
+            k->pixel_fold_bias(grouped, b, d, h, fold_bias);
             for (int all = 0; all < 2; all++) {
                 k->pixel_forward(&images[all], indices, n, d, grouped, fold_bias, h, indices, n,
                                  z);
@@ -308,7 +310,8 @@ static void test_pixel_layer(void **state)
                 /* The weight gradient at once, then in two parts: rows 0..m-1 and the rest. */
                 size_t m = n / 2 + 1;
                 k->pixel_weight_grad(&images[all], indices, n, d, dz, h, false, sums, db);
-                k->pixel_unfold_grad(sums, db, order, d, h, dw);
+                k->pixel_unfold_grad(sums, db, d, h, dw_grouped);
+                prism_kernel_pixel_ungroup(dw_grouped, order, d, h, dw);
                 float *part_sums = malloc(h * d * sizeof *part_sums);
                 float part_db[H_MAX];
                 k->pixel_weight_grad(&images[all], indices, m, d, dz, h, false, part_sums,
@@ -373,6 +376,7 @@ static void test_pixel_layer(void **state)
         free(b);
         free(dz);
         free(grouped);
+        free(dw_grouped);
         free(sums);
         free(dw);
         free(dw_first);
@@ -481,7 +485,8 @@ static void test_net_pixel_path(void **state)
     assert_int_equal(prism_pixel_layer_create(&pl, &spec, &err), 0);
     float *grads = malloc(net.n_params * sizeof *grads);
     double loss_sum = 0.0;
-    prism_net_fold_pixels(&net, &pl, split.group_pixels);
+    prism_net_group_pixels(&net, &pl, split.group_pixels, net.params);
+    prism_net_fold_pixels(&net, &pl);
     for (size_t first = 0; first < ROWS; first += PART) {
         size_t n = ROWS - first < PART ? ROWS - first : PART;
         prism_pixel_rows part = {{split.packed, split.first_group, split.group_masks,
@@ -491,7 +496,9 @@ static void test_net_pixel_path(void **state)
         prism_net_backward_pixels(&net, &ws, &pl, &part, labels + first, ROWS, first == 0, grads,
                                   &loss_sum);
     }
-    prism_net_unfold_pixel_grad(&net, &pl, split.group_pixels, grads);
+    prism_net_unfold_pixel_grad(&net, &pl, grads);
+    prism_net_ungroup_pixels(&net, &pl, split.group_pixels, grads);
+    prism_net_ungroup_pixels(&net, &pl, split.group_pixels, net.params);
 
     assert_true(fabs(loss_sum / ROWS - expected_loss) <= 1e-5 * fabs(expected_loss));
     for (size_t p = 0; p < net.n_params; p++) {

@@ -29,12 +29,10 @@
                                                  const uint32_t *indices, size_t n, size_t d,  \
                                                  const float *dz, size_t h, bool accumulate,   \
                                                  float *sums, float *db);                      \
-    void prism_kernel_pixel_fold_##suffix(const float *w, const float *b,                      \
-                                          const uint16_t *order, size_t d, size_t h,           \
-                                          float *grouped, float *fold_bias);                   \
-    void prism_kernel_pixel_unfold_grad_##suffix(const float *sums, const float *db,           \
-                                                 const uint16_t *order, size_t d, size_t h,    \
-                                                 float *dw);                                   \
+    void prism_kernel_pixel_fold_bias_##suffix(const float *grouped, const float *b, size_t d, \
+                                               size_t h, float *fold_bias);                    \
+    void prism_kernel_pixel_unfold_grad_##suffix(const float *sums, const float *db, size_t d, \
+                                                 size_t h, float *dw);                         \
     void prism_kernel_layernorm_forward_##suffix(const float *x, size_t n, size_t h,           \
                                                  const float *gain, const float *shift,        \
                                                  float eps, float *y, float *xhat,             \
@@ -64,10 +62,8 @@ typedef struct prism_kernel_table {
                           float *);
     void (*pixel_weight_grad)(const prism_pixel_groups *, const uint32_t *, size_t, size_t,
                               const float *, size_t, bool, float *, float *);
-    void (*pixel_fold)(const float *, const float *, const uint16_t *, size_t, size_t, float *,
-                       float *);
-    void (*pixel_unfold_grad)(const float *, const float *, const uint16_t *, size_t, size_t,
-                              float *);
+    void (*pixel_fold_bias)(const float *, const float *, size_t, size_t, float *);
+    void (*pixel_unfold_grad)(const float *, const float *, size_t, size_t, float *);
     void (*layernorm_forward)(const float *, size_t, size_t, const float *, const float *, float,
                               float *, float *, float *);
     void (*layernorm_backward)(const float *, const float *, const float *, size_t, size_t,

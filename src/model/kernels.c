@@ -13,7 +13,7 @@
         label, prism_kernel_linear_forward_##suffix, prism_kernel_linear_weight_grad_##suffix,  \
             prism_kernel_normalise_pixels_##suffix, prism_kernel_map_##suffix,                   \
             prism_kernel_linear_input_grad_##suffix, prism_kernel_pixel_forward_##suffix,        \
-            prism_kernel_pixel_weight_grad_##suffix, prism_kernel_pixel_fold_##suffix,           \
+            prism_kernel_pixel_weight_grad_##suffix, prism_kernel_pixel_fold_bias_##suffix,      \
             prism_kernel_pixel_unfold_grad_##suffix,                                             \
             prism_kernel_layernorm_forward_##suffix, prism_kernel_layernorm_backward_##suffix,   \
             prism_kernel_softmax_xent_##suffix                                                   \
@@ -98,20 +98,54 @@ void prism_kernel_pixel_weight_grad(const prism_pixel_groups *images, const uint
     chosen->pixel_weight_grad(images, indices, n, d, dz, h, accumulate, sums, db);
 }
 
-void prism_kernel_pixel_fold(const float *w, const float *b, const uint16_t *order, size_t d,
-                             size_t h, float *grouped, float *fold_bias)
+/* Each weight's place in the grouped layout: at[j] for the pixel at packed position j, in the
+ * block of width m. */
+static size_t grouped_offset(size_t j, size_t o, size_t m)
 {
-    assert(d % 16 == 0 && d / 16 <= 64);
-    pthread_once(&chosen_once, choose_variant);
-    chosen->pixel_fold(w, b, order, d, h, grouped, fold_bias);
+    return (j / PRISM_PIXEL_GROUP_LANES * m + o) * PRISM_PIXEL_GROUP_LANES
+           + j % PRISM_PIXEL_GROUP_LANES;
 }
 
-void prism_kernel_pixel_unfold_grad(const float *sums, const float *db, const uint16_t *order,
-                                    size_t d, size_t h, float *dw)
+void prism_kernel_pixel_group(const float *w, const uint16_t *order, size_t d, size_t h,
+                              float *grouped)
+{
+    for (size_t o0 = 0; o0 < h; o0 += prism_pixel_block_width(o0, h)) {
+        size_t m = prism_pixel_block_width(o0, h);
+        for (size_t o = 0; o < m; o++) {
+            for (size_t j = 0; j < d; j++) {
+                grouped[o0 * d + grouped_offset(j, o, m)] = w[(o0 + o) * d + order[j]];
+            }
+        }
+    }
+}
+
+void prism_kernel_pixel_ungroup(const float *grouped, const uint16_t *order, size_t d, size_t h,
+                                float *w)
+{
+    for (size_t o0 = 0; o0 < h; o0 += prism_pixel_block_width(o0, h)) {
+        size_t m = prism_pixel_block_width(o0, h);
+        for (size_t o = 0; o < m; o++) {
+            for (size_t j = 0; j < d; j++) {
+                w[(o0 + o) * d + order[j]] = grouped[o0 * d + grouped_offset(j, o, m)];
+            }
+        }
+    }
+}
+
+void prism_kernel_pixel_fold_bias(const float *grouped, const float *b, size_t d, size_t h,
+                                  float *fold_bias)
 {
     assert(d % 16 == 0 && d / 16 <= 64);
     pthread_once(&chosen_once, choose_variant);
-    chosen->pixel_unfold_grad(sums, db, order, d, h, dw);
+    chosen->pixel_fold_bias(grouped, b, d, h, fold_bias);
+}
+
+void prism_kernel_pixel_unfold_grad(const float *sums, const float *db, size_t d, size_t h,
+                                    float *dw)
+{
+    assert(d % 16 == 0 && d / 16 <= 64);
+    pthread_once(&chosen_once, choose_variant);
+    chosen->pixel_unfold_grad(sums, db, d, h, dw);
 }
 
 void prism_kernel_layernorm_forward(const float *x, size_t n, size_t h, const float *gain,

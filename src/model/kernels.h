@@ -44,7 +44,7 @@ void prism_kernel_normalise_pixels(const uint8_t *pixels, size_t n, float *out);
  * are those of the same sums taken over every group. The results differ from normalising first
  * (prism_kernel_normalise_pixels, then the Linear kernels) only by rounding, about 1e-6
  * relative. Needs d a multiple of 16 and at most 64 groups, n at most PRISM_PIXEL_ROWS_MAX. */
-enum { PRISM_PIXEL_ROWS_MAX = 64 };
+enum { PRISM_PIXEL_ROWS_MAX = 64, PRISM_PIXEL_GROUP_LANES = 16 };
 #define PRISM_PIXEL_SCALE (2.0f / 255.0f)
 
 /* Images kept as their non-zero groups (as prism_split packs them): image j's groups, 16 bytes
@@ -61,35 +61,45 @@ typedef struct prism_pixel_groups {
  * outputs in blocks of 10 (then 5, then 1, for what is left), block by block; within a block,
  * group by group, each group's 16 weights of every output of the block one after another. So
  * the weights that multiply one group of pixels lie together. The block of outputs o0..o0+m-1
- * starts at float o0 d; the weight of output o0 + o for lane l of group g lies at
- * o0 d + (g m + o) 16 + l. */
+ * (m = prism_pixel_block_width(o0, h)) starts at float o0 d; the weight of output o0 + o for
+ * lane l of group g lies at o0 d + (g m + o) 16 + l. */
+static inline size_t prism_pixel_block_width(size_t o0, size_t h)
+{
+    return h - o0 >= 10 ? 10 : h - o0 >= 5 ? 5 : 1;
+}
 
-/* grouped = w[h][d] in the grouped layout for `order`, and fold_bias[o] = b[o] - the sum of w[o]
- * (16 lane sums over the groups, the fixed reduction). Once per batch, before the first part. */
-void prism_kernel_pixel_fold(const float *w, const float *b, const uint16_t *order, size_t d,
-                             size_t h, float *grouped, float *fold_bias);
+/* grouped = w[h][d] (a row per output) in the grouped layout for `order`, and back. */
+void prism_kernel_pixel_group(const float *w, const uint16_t *order, size_t d, size_t h,
+                              float *grouped);
+void prism_kernel_pixel_ungroup(const float *grouped, const uint16_t *order, size_t d, size_t h,
+                                float *w);
+
+/* fold_bias[o] = b[o] - the sum of output o's weights (grouped: 16 lane sums over the groups in
+ * order, the fixed reduction). Once per batch, before its first part. */
+void prism_kernel_pixel_fold_bias(const float *grouped, const float *b, size_t d, size_t h,
+                                  float *fold_bias);
 
 /* z[i][o] = fl(c S + fold_bias[o]), S the dot product of image indices[i]'s pixels (as floats)
- * with w[o], in 16 lane sums over its non-zero groups and the fixed reduction; `grouped` as
- * prism_kernel_pixel_fold writes it. While row i is multiplied, image ahead[i] (for
- * i < ahead_n; ahead may be NULL) is requested from memory into L2: the shuffled order makes
- * every image a fresh trip to memory that the hardware cannot foresee. */
+ * with output o's weights (grouped), in 16 lane sums over the image's non-zero groups and the
+ * fixed reduction. While row i is multiplied, image ahead[i] (for i < ahead_n; ahead may be
+ * NULL) is requested from memory into L2: the shuffled order makes every image a fresh trip to
+ * memory that the hardware cannot foresee. */
 void prism_kernel_pixel_forward(const prism_pixel_groups *images, const uint32_t *indices,
                                 size_t n, size_t d, const float *grouped,
                                 const float *fold_bias, size_t h, const uint32_t *ahead,
                                 size_t ahead_n, float *z);
 
-/* sums (grouped layout) = for each weight, the in-order sum over the n rows i (image
- * indices[i]) of dz[i][o] times its pixel, and db[o] that of dz[i][o], each continued from its
- * value when `accumulate`, as prism_kernel_linear_weight_grad does for floats. */
+/* sums (grouped) = for each weight, the in-order sum over the n rows i (image indices[i]) of
+ * dz[i][o] times its pixel, and db[o] that of dz[i][o], each continued from its value when
+ * `accumulate`, as prism_kernel_linear_weight_grad does for floats. */
 void prism_kernel_pixel_weight_grad(const prism_pixel_groups *images, const uint32_t *indices,
                                     size_t n, size_t d, const float *dz, size_t h,
                                     bool accumulate, float *sums, float *db);
 
-/* dw[o][order[16 g + l]] = fl(c sums - db[o]) with one rounding, sums taken at output o, lane l
- * of group g in the grouped layout: the weight gradient in w's own layout. */
-void prism_kernel_pixel_unfold_grad(const float *sums, const float *db, const uint16_t *order,
-                                    size_t d, size_t h, float *dw);
+/* dw = fl(c sums - db[o]) for every weight of output o with one rounding, both grouped: the
+ * weight gradient from the sums above and the bias gradient. */
+void prism_kernel_pixel_unfold_grad(const float *sums, const float *db, size_t d, size_t h,
+                                    float *dw);
 
 /* The row-wise layers of model/layers.c with the same results bit for bit, 16 rows at a time
  * (each row's arithmetic in its own vector lane) for rows of at most PRISM_KERNEL_ROW_MAX

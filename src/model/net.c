@@ -312,9 +312,8 @@ int prism_pixel_layer_create(prism_pixel_layer *pl, const prism_net_spec *spec,
                                PRISM_PIXEL_GROUPS_MAX * PRISM_PIXEL_GROUP);
     }
     pl->fold_bias = prism_aligned_floats(width);
-    pl->grouped = prism_aligned_floats(width * spec->inputs);
     pl->sums = prism_aligned_floats(width * spec->inputs);
-    if (pl->fold_bias == NULL || pl->grouped == NULL || pl->sums == NULL) {
+    if (pl->fold_bias == NULL || pl->sums == NULL) {
         prism_pixel_layer_destroy(pl);
         return prism_error_set(err, "out of memory for the first layer's sums (%zu x %zu)", width,
                                spec->inputs);
@@ -325,22 +324,39 @@ int prism_pixel_layer_create(prism_pixel_layer *pl, const prism_net_spec *spec,
 void prism_pixel_layer_destroy(prism_pixel_layer *pl)
 {
     free(pl->fold_bias);
-    free(pl->grouped);
     free(pl->sums);
     memset(pl, 0, sizeof *pl);
 }
 
-void prism_net_fold_pixels(const prism_net *net, prism_pixel_layer *pl, const uint16_t *order)
+void prism_net_group_pixels(const prism_net *net, prism_pixel_layer *pl, const uint16_t *order,
+                            float *values)
+{
+    prism_layer_view v[PRISM_MAX_HIDDEN_LAYERS + 1];
+    prism_net_layout(&net->spec, values, v);
+    prism_kernel_pixel_group(v[0].w, order, v[0].in, v[0].out, pl->sums);
+    memcpy(v[0].w, pl->sums, v[0].in * v[0].out * sizeof *pl->sums);
+}
+
+void prism_net_ungroup_pixels(const prism_net *net, prism_pixel_layer *pl,
+                              const uint16_t *order, float *values)
+{
+    prism_layer_view v[PRISM_MAX_HIDDEN_LAYERS + 1];
+    prism_net_layout(&net->spec, values, v);
+    prism_kernel_pixel_ungroup(v[0].w, order, v[0].in, v[0].out, pl->sums);
+    memcpy(v[0].w, pl->sums, v[0].in * v[0].out * sizeof *pl->sums);
+}
+
+void prism_net_fold_pixels(const prism_net *net, prism_pixel_layer *pl)
 {
     const prism_layer_view *v = &net->layer[0];
-    prism_kernel_pixel_fold(v->w, v->b, order, v->in, v->out, pl->grouped, pl->fold_bias);
+    prism_kernel_pixel_fold_bias(v->w, v->b, v->in, v->out, pl->fold_bias);
 }
 
 void prism_net_forward_pixels(const prism_net *net, prism_net_workspace *ws,
                               prism_pixel_layer *pl, const prism_pixel_rows *rows)
 {
     const prism_layer_view *v = &net->layer[0];
-    prism_kernel_pixel_forward(&rows->images, rows->indices, rows->n, v->in, pl->grouped,
+    prism_kernel_pixel_forward(&rows->images, rows->indices, rows->n, v->in, v->w,
                                pl->fold_bias, v->out, rows->next, rows->next_n, ws->stage[0]);
     size_t last = STAGES_PER_LAYER * net->spec.n_hidden - 1;
     if (last >= 1) {
@@ -350,11 +366,11 @@ void prism_net_forward_pixels(const prism_net *net, prism_net_workspace *ws,
 }
 
 void prism_net_unfold_pixel_grad(const prism_net *net, const prism_pixel_layer *pl,
-                                 const uint16_t *order, float *grads)
+                                 float *grads)
 {
     prism_layer_view g[PRISM_MAX_HIDDEN_LAYERS + 1];
     prism_net_layout(&net->spec, grads, g);
-    prism_kernel_pixel_unfold_grad(pl->sums, g[0].b, order, g[0].in, g[0].out, g[0].w);
+    prism_kernel_pixel_unfold_grad(pl->sums, g[0].b, g[0].in, g[0].out, g[0].w);
 }
 
 void prism_net_forward_to_site(const prism_net *net, prism_net_workspace *ws, const float *x,

@@ -122,17 +122,21 @@ double prism_net_backward(const prism_net *net, prism_net_workspace *ws, const f
 
 /* Training feeds the first layer straight from the byte dataset, with the normalisation folded
  * into its products and the all-0 groups of pixels skipped (prism_kernel_pixel_forward in
- * model/kernels.h): the results are those of normalising first, up to rounding. It takes a
- * mini-batch a part of at most PRISM_PIXEL_ROWS_MAX rows at a time, so that a part's images
- * stay in the core's cache from the forward pass to the weight gradient:
+ * model/kernels.h): the results are those of normalising first, up to rounding. While it does,
+ * the first layer's weights (in the parameters, in their gradient and in the optimiser's state,
+ * which acts weight by weight) are kept in the kernels' grouped layout, put there once before
+ * the first batch and back after the last. It takes a mini-batch a part of at most
+ * PRISM_PIXEL_ROWS_MAX rows at a time, so that a part's images stay in the core's cache from
+ * the forward pass to the weight gradient:
+ *     prism_net_group_pixels                     once, before training;
  *     prism_net_fold_pixels                      once per batch, before its first part;
  *     prism_net_forward_pixels, prism_net_backward_pixels    for each part, in order;
- *     prism_net_unfold_pixel_grad                once per batch, after its last part.
+ *     prism_net_unfold_pixel_grad                once per batch, after its last part;
+ *     prism_net_ungroup_pixels                   once, after training.
  * Sums over rows continue in order from part to part, so any part size gives the same bits. */
 typedef struct prism_pixel_layer {
     float *fold_bias; /* [width of the first hidden layer]: b - the sum of each weight row */
-    float *grouped;   /* [width x inputs]: the first layer's weights in the grouped layout */
-    float *sums;      /* [width x inputs], grouped layout: the batch's sums of dz times pixel */
+    float *sums;      /* [width x inputs], grouped: the batch's sums of dz times pixel */
 } prism_pixel_layer;
 
 /* The images that a part reads: row i is image indices[i] of a packed byte dataset (spec.inputs
@@ -150,8 +154,15 @@ int prism_pixel_layer_create(prism_pixel_layer *pl, const prism_net_spec *spec,
                              prism_error *err);
 void prism_pixel_layer_destroy(prism_pixel_layer *pl);
 
-/* The images' group order is that of the packed images that the batch's parts read. */
-void prism_net_fold_pixels(const prism_net *net, prism_pixel_layer *pl, const uint16_t *order);
+/* Puts the first layer's weights in `values` (net->params, or an array laid out like it) into
+ * the grouped layout for the packed images' group order, and back; pl->sums is their
+ * scratch. */
+void prism_net_group_pixels(const prism_net *net, prism_pixel_layer *pl, const uint16_t *order,
+                            float *values);
+void prism_net_ungroup_pixels(const prism_net *net, prism_pixel_layer *pl,
+                              const uint16_t *order, float *values);
+
+void prism_net_fold_pixels(const prism_net *net, prism_pixel_layer *pl);
 
 /* prism_net_forward (no mask) on the rows. */
 void prism_net_forward_pixels(const prism_net *net, prism_net_workspace *ws,
@@ -167,7 +178,7 @@ void prism_net_backward_pixels(const prism_net *net, prism_net_workspace *ws,
                                float *grads, double *loss_sum);
 
 void prism_net_unfold_pixel_grad(const prism_net *net, const prism_pixel_layer *pl,
-                                 const uint16_t *order, float *grads);
+                                 float *grads);
 
 /* The output of hidden layer `layer`'s activation in the last pass that reached it. */
 const float *prism_net_workspace_activation(const prism_net_workspace *ws, size_t layer);

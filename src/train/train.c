@@ -74,7 +74,7 @@ static double train_batch(const prism_net *net, trainer *t, const prism_split *s
                           const uint32_t *batch, size_t rows, size_t left)
 {
     double loss_sum = 0.0;
-    prism_net_fold_pixels(net, &t->pixel, split->group_pixels);
+    prism_net_fold_pixels(net, &t->pixel);
     for (size_t first = 0; first < rows; first += t->part_rows) {
         size_t n = rows - first < t->part_rows ? rows - first : t->part_rows;
 
@@ -93,7 +93,7 @@ static double train_batch(const prism_net *net, trainer *t, const prism_split *s
         prism_net_backward_pixels(net, &t->ws, &t->pixel, &part, t->labels + first, rows,
                                   first == 0, t->grads, &loss_sum);
     }
-    prism_net_unfold_pixel_grad(net, &t->pixel, split->group_pixels, t->grads);
+    prism_net_unfold_pixel_grad(net, &t->pixel, t->grads);
     return loss_sum;
 }
 
@@ -118,6 +118,11 @@ int prism_train(prism_net *net, const prism_split *split, const prism_train_conf
         return -1;
     }
 
+    /* The first layer's weights stay grouped while training (model/net.h); the optimiser's state
+     * starts at 0 and acts weight by weight, so it needs no regrouping. */
+    const uint16_t *group_pixels = split->group_pixels;
+    prism_net_group_pixels(net, &t.pixel, group_pixels, net->params);
+
     double epoch_loss = 0.0;
     for (size_t epoch = 0; epoch < config->epochs; epoch++) {
         /* A fresh permutation each epoch, independent of the previous one. */
@@ -141,9 +146,12 @@ int prism_train(prism_net *net, const prism_split *split, const prism_train_conf
         }
         epoch_loss = loss_sum / (double)batches;
         if (on_epoch != NULL) {
+            prism_net_ungroup_pixels(net, &t.pixel, group_pixels, net->params);
             on_epoch(context, epoch, epoch_loss);
+            prism_net_group_pixels(net, &t.pixel, group_pixels, net->params);
         }
     }
+    prism_net_ungroup_pixels(net, &t.pixel, group_pixels, net->params);
 
     if (result != NULL) {
         result->final_loss = epoch_loss;

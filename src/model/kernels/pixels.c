@@ -11,11 +11,11 @@
 static_assert((int)PRISM_PIXEL_GROUP == (int)LANES, "a group of pixels is one vector");
 static_assert(PRISM_PIXEL_ROWS_MAX <= 64, "a part's rows fit one 64-bit mask");
 
-/* Outputs are taken 10 at a time (the article's width fills 10 accumulators and a reduction),
- * then 5, then 1: the width of the block that starts at output o0. */
+/* Outputs are taken in blocks of 10 (the article's width fills 10 accumulators and a
+ * reduction), then 5, then 1. */
 static inline size_t block_width(size_t o0, size_t h)
 {
-    return h - o0 >= 10 ? 10 : h - o0 >= 5 ? 5 : 1;
+    return prism_pixel_block_width(o0, h);
 }
 
 /* z[i][o0 + o] for O outputs of a row whose non-zero groups lie one after another at `packed`:
@@ -186,22 +186,12 @@ void KERNEL(prism_kernel_pixel_weight_grad_)(const prism_pixel_groups *images,
     bias_grad(dz, n, h, accumulate, db);
 }
 
-void KERNEL(prism_kernel_pixel_fold_)(const float *w, const float *b, const uint16_t *order,
-                                      size_t d, size_t h, float *grouped, float *fold_bias)
+void KERNEL(prism_kernel_pixel_fold_bias_)(const float *grouped, const float *b, size_t d,
+                                           size_t h, float *fold_bias)
 {
     for (size_t o0 = 0; o0 < h; o0 += block_width(o0, h)) {
         size_t width = block_width(o0, h);
-        float *block = grouped + o0 * d;
-        for (size_t g = 0; g < d / LANES; g++) {
-            uint32_t pixels[LANES];
-            for (size_t l = 0; l < LANES; l++) {
-                pixels[l] = order[g * LANES + l];
-            }
-            for (size_t o = 0; o < width; o++) {
-                store16(block + (g * width + o) * LANES, gather16(w + (o0 + o) * d, pixels));
-            }
-        }
-
+        const float *block = grouped + o0 * d;
         for (size_t o = 0; o < width; o++) {
             v16 sum = splat16(0.0f);
             for (size_t g = 0; g < d / LANES; g++) {
@@ -212,32 +202,16 @@ void KERNEL(prism_kernel_pixel_fold_)(const float *w, const float *b, const uint
     }
 }
 
-void KERNEL(prism_kernel_pixel_unfold_grad_)(const float *sums, const float *db,
-                                             const uint16_t *order, size_t d, size_t h,
-                                             float *dw)
+void KERNEL(prism_kernel_pixel_unfold_grad_)(const float *sums, const float *db, size_t d,
+                                             size_t h, float *dw)
 {
-    /* Each weight is gathered from where the grouped layout keeps it, so that dw is written in
-     * order: at[o][k] is the offset within a block of width m of output o's pixel k. */
-    uint32_t group_of[PRISM_PIXEL_GROUPS_MAX * LANES];
-    uint32_t lane_of[PRISM_PIXEL_GROUPS_MAX * LANES];
-    for (size_t j = 0; j < d; j++) {
-        group_of[order[j]] = (uint32_t)(j / LANES);
-        lane_of[order[j]] = (uint32_t)(j % LANES);
-    }
-
     for (size_t o0 = 0; o0 < h; o0 += block_width(o0, h)) {
         size_t width = block_width(o0, h);
-        const float *block = sums + o0 * d;
-        for (size_t k = 0; k < d; k += LANES) {
-            uint32_t at[LANES];
-            for (size_t l = 0; l < LANES; l++) {
-                at[l] = (group_of[k + l] * (uint32_t)width) * LANES + lane_of[k + l];
-            }
+        for (size_t g = 0; g < d / LANES; g++) {
             for (size_t o = 0; o < width; o++) {
+                size_t at = o0 * d + (g * width + o) * LANES;
                 v16 minus_db = splat16(-db[o0 + o]);
-                v16 grad = fma16(splat16(PRISM_PIXEL_SCALE),
-                                 gather16(block + o * LANES, at), minus_db);
-                store16(dw + (o0 + o) * d + k, grad);
+                store16(dw + at, fma16(splat16(PRISM_PIXEL_SCALE), load16(sums + at), minus_db));
             }
         }
     }

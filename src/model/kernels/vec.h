@@ -151,29 +151,6 @@ static inline void store_partial16(float *p, v16 v, size_t count)
 #endif
 }
 
-/* base[index[l]] in lane l: the gather instruction where the instruction set has one. Exact in
- * every variant (a load is a load). */
-static inline v16 gather16(const float *base, const uint32_t index[16])
-{
-#if defined(__AVX512F__)
-    __m512i at = _mm512_loadu_si512((const void *)index);
-    return (v16)_mm512_i32gather_ps(at, base, 4);
-#elif defined(__AVX2__)
-    __m256i at[2];
-    memcpy(at, index, sizeof at);
-    __m256 halves[2] = {_mm256_i32gather_ps(base, at[0], 4), _mm256_i32gather_ps(base, at[1], 4)};
-    v16 v;
-    memcpy(&v, halves, sizeof v);
-    return v;
-#else
-    v16 v;
-    for (int l = 0; l < LANES; l++) {
-        v[l] = base[index[l]];
-    }
-    return v;
-#endif
-}
-
 /* Transposes a 16 x 16 block held as 16 row vectors: afterwards m[c] holds column c. */
 static inline void transpose16(v16 m[16])
 {
