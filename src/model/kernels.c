@@ -132,6 +132,15 @@ void prism_kernel_pixel_ungroup(const float *grouped, const uint16_t *order, siz
     }
 }
 
+void prism_kernel_pixel_request_entries(const prism_pixel_groups *images,
+                                        const uint32_t *indices, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        __builtin_prefetch(images->first + indices[i]);
+        __builtin_prefetch(images->masks + indices[i]);
+    }
+}
+
 void prism_kernel_pixel_fold_bias(const float *grouped, const float *b, size_t d, size_t h,
                                   float *fold_bias)
 {

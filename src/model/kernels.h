@@ -89,6 +89,11 @@ void prism_kernel_pixel_forward(const prism_pixel_groups *images, const uint32_t
                                 const float *fold_bias, size_t h, const uint32_t *ahead,
                                 size_t ahead_n, float *z);
 
+/* Asks for the table entries (place and mask) of images indices[0..n-1] to be brought into the
+ * core's cache, ahead of prism_kernel_pixel_forward's requests for the images themselves. */
+void prism_kernel_pixel_request_entries(const prism_pixel_groups *images,
+                                        const uint32_t *indices, size_t n);
+
 /* sums (grouped) = for each weight, the in-order sum over the n rows i (image indices[i]) of
  * dz[i][o] times its pixel, and db[o] that of dz[i][o], each continued from its value when
  * `accumulate`, as prism_kernel_linear_weight_grad does for floats. */
