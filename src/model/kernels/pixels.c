@@ -113,6 +113,26 @@ static inline void request_image(const prism_pixel_groups *images, uint32_t inde
         }                                                                                         \
     }
 
+/* Transposes a 64 x 64 matrix of bits, row r in m[r] (bit c is column c): afterwards bit c of
+ * m[r] is what bit r of m[c] was. Blocks of half the size swap places across the diagonal, six
+ * times: about 1,100 word operations for a part, where collecting the set bits one at a time
+ * took about 5 for each of a part's some 1,200 non-zero groups, and was measured slower. */
+static void transpose_bits(uint64_t m[64])
+{
+    static const uint64_t keep[6] = {0x00000000ffffffffull, 0x0000ffff0000ffffull,
+                                     0x00ff00ff00ff00ffull, 0x0f0f0f0f0f0f0f0full,
+                                     0x3333333333333333ull, 0x5555555555555555ull};
+    size_t level = 0;
+    for (size_t half = 32; half != 0; half >>= 1, level++) {
+        /* Every row r whose bit `half` is clear pairs with row r + half. */
+        for (size_t r = 0; r < 64; r = ((r | half) + 1) & ~half) {
+            uint64_t swap = ((m[r] >> half) ^ m[r + half]) & keep[level];
+            m[r + half] ^= swap;
+            m[r] ^= swap << half;
+        }
+    }
+}
+
 DEFINE_PIXEL_FORWARD(10)
 DEFINE_PIXEL_FORWARD(5)
 DEFINE_PIXEL_FORWARD(1)
@@ -157,14 +177,12 @@ void KERNEL(prism_kernel_pixel_weight_grad_)(const prism_pixel_groups *images,
     part_rows rows;
     find_rows(images, indices, n, &rows);
 
-    /* The rows that hold each group, bit i for row i: the part's masks transposed, one set bit
-     * at a time (about 18 per MNIST row). */
-    uint64_t which[PRISM_PIXEL_GROUPS_MAX] = {0};
-    for (size_t i = 0; i < n; i++) {
-        for (uint64_t left = rows.mask[i]; left != 0; left &= left - 1) {
-            which[__builtin_ctzll(left)] |= (uint64_t)1 << i;
-        }
+    /* The rows that hold each group, bit i for row i: the part's masks transposed. */
+    uint64_t which[PRISM_PIXEL_GROUPS_MAX];
+    for (size_t i = 0; i < PRISM_PIXEL_GROUPS_MAX; i++) {
+        which[i] = i < n ? rows.mask[i] : 0;
     }
+    transpose_bits(which);
 
     for (size_t g = 0; g < d / LANES; g++) {
         for (size_t o0 = 0; o0 < h; o0 += block_width(o0, h)) {
