@@ -400,7 +400,8 @@ static void test_net_plain(void **state)
     check_net(state, "net_plain.json");
 }
 
-/* Every activation (and four non-default parameters) on zero, tiny values, kinks and tails. */
+/* Every activation (and four non-default parameters) on zero, tiny values, kinks and tails; the
+ * gradient taken from the forward pass's output has the same bits as the one from the input. */
 static void test_activations_hard_inputs(void **state)
 {
     numerics_state *s = *state;
@@ -411,6 +412,7 @@ static void test_activations_hard_inputs(void **state)
     assert_non_null(x);
     float *y = scratch(s, (size_t)n, sizeof *y);
     float *dx = scratch(s, (size_t)n, sizeof *dx);
+    float *dx_from = scratch(s, (size_t)n, sizeof *dx_from);
     float *ones = scratch(s, (size_t)n, sizeof *ones);
     for (long i = 0; i < n; i++) {
         ones[i] = 1.0f;
@@ -434,6 +436,11 @@ static void test_activations_hard_inputs(void **state)
         assert_non_null(dx_ref);
         prism_activation_forward(&act, x, y, (size_t)n);
         prism_activation_backward(&act, x, ones, dx, (size_t)n);
+        prism_activation_backward_from(&act, x, y, ones, dx_from, (size_t)n);
+        if (memcmp(dx, dx_from, (size_t)n * sizeof *dx) != 0) {
+            fail_msg("%s: the gradient from the output differs from the one from the input",
+                     text);
+        }
 
         char name[128];
         snprintf(name, sizeof name, "%s y", text);

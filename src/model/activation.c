@@ -400,3 +400,16 @@ void prism_activation_backward(const prism_activation *act, const float *x, cons
         break;
     }
 }
+
+__attribute__((target_clones("avx512f", "avx2", "default")))
+void prism_activation_backward_from(const prism_activation *act, const float *x, const float *y,
+                                    const float *dy, float *dx, size_t n)
+{
+    if (act->kind != PRISM_ACT_TANH) {
+        prism_activation_backward(act, x, dy, dx, n);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        dx[i] = dy[i] * (1.0f - y[i] * y[i]);
+    }
+}
