@@ -45,10 +45,12 @@ static float *random_floats(size_t n, uint64_t key)
 }
 
 /* Shapes that exercise every block and every remainder path: the article's, odd widths, a
- * column count that is not a multiple of 16, and fewer rows than one block. */
+ * column count that is not a multiple of 16, fewer rows than one block, and inputs narrower
+ * than a vector (the article's output layer; blocks of 10, 5 and 1 outputs; rows past a
+ * multiple of 4). */
 static const size_t SHAPES[][3] = {
     {512, 784, 10}, {96, 784, 10}, {7, 784, 10}, {13, 100, 7}, {3, 37, 1}, {9, 64, 16},
-    {5, 17, 11},
+    {5, 17, 11},    {64, 10, 10},  {37, 12, 40}, {6, 3, 17},
 };
 
 static void test_forward_variants_agree(void **state)

@@ -8,23 +8,39 @@ DEFINE_FORWARD_BLOCK(1, 1)
 DEFINE_WEIGHT_GRAD()
 
 /* Narrow inputs (d < 16, e.g. the output layer of a 10-wide network): outputs go in the lanes
- * instead, 16 at a time, each lane the in-order chain b + x0 w0 + x1 w1 + ... */
+ * instead, 16 at a time, each lane the in-order chain b + x0 w0 + x1 w1 + ... Four rows at a
+ * time, so that four independent chains hide each other's latency. */
 static void forward_narrow(const float *x, size_t n, size_t d, const float *w, const float *b,
                            size_t h, float *z)
 {
+    enum { ROWS = 4 };
     for (size_t o0 = 0; o0 < h; o0 += LANES) {
         size_t m = h - o0 < LANES ? h - o0 : LANES;
         v16 wt[LANES];
         for (size_t k = 0; k < d; k++) {
-            float column[LANES] = {0};
+            wt[k] = splat16(0.0f);
             for (size_t l = 0; l < m; l++) {
-                column[l] = w[(o0 + l) * d + k];
+                wt[k][l] = w[(o0 + l) * d + k];
             }
-            wt[k] = load16(column);
         }
         v16 bias = load_partial16(b + o0, m);
 
-        for (size_t i = 0; i < n; i++) {
+        size_t i = 0;
+        for (; i + ROWS <= n; i += ROWS) {
+            v16 acc[ROWS];
+            for (int r = 0; r < ROWS; r++) {
+                acc[r] = bias;
+            }
+            for (size_t k = 0; k < d; k++) {
+                for (int r = 0; r < ROWS; r++) {
+                    acc[r] = fma16(splat16(x[(i + (size_t)r) * d + k]), wt[k], acc[r]);
+                }
+            }
+            for (int r = 0; r < ROWS; r++) {
+                store_partial16(z + (i + (size_t)r) * h + o0, acc[r], m);
+            }
+        }
+        for (; i < n; i++) {
             v16 acc = bias;
             for (size_t k = 0; k < d; k++) {
                 acc = fma16(splat16(x[i * d + k]), wt[k], acc);
@@ -59,26 +75,46 @@ void KERNEL(prism_kernel_linear_forward_)(const float *x, size_t n, size_t d, co
 }
 
 /* Narrow inputs (d < 16): the columns of one output's gradient fill the lanes of one vector,
- * each lane the in-order chain over rows, like the wide path's. */
+ * each lane the in-order chain over rows, like the wide path's. Outputs in blocks of O, fixed
+ * so that the compiler keeps every accumulator in a register: 10 (the article's width), then
+ * 5, then 1. */
+#define DEFINE_GRAD_NARROW(O)                                                                      \
+    static void grad_narrow_##O(const float *x, const float *dz, size_t n, size_t d, size_t h,     \
+                                size_t o0, bool accumulate, float *dw)                             \
+    {                                                                                              \
+        v16 acc[O];                                                                                \
+        for (int o = 0; o < O; o++) {                                                              \
+            float *at = dw + (o0 + (size_t)o) * d;                                                 \
+            acc[o] = accumulate ? load_partial16(at, d) : splat16(0.0f);                           \
+        }                                                                                          \
+        for (size_t i = 0; i < n; i++) {                                                           \
+            v16 xv = load_partial16(x + i * d, d);                                                 \
+            const float *g = dz + i * h + o0;                                                      \
+            for (int o = 0; o < O; o++) {                                                          \
+                acc[o] = fma16(splat16(g[o]), xv, acc[o]);                                         \
+            }                                                                                      \
+        }                                                                                          \
+        for (int o = 0; o < O; o++) {                                                              \
+            store_partial16(dw + (o0 + (size_t)o) * d, acc[o], d);                                 \
+        }                                                                                          \
+    }
+
+DEFINE_GRAD_NARROW(10)
+DEFINE_GRAD_NARROW(5)
+DEFINE_GRAD_NARROW(1)
+
 static void weight_grad_narrow(const float *x, const float *dz, size_t n, size_t d, size_t h,
                                bool accumulate, float *dw)
 {
-    enum { OUTS = 8 };
-    for (size_t o0 = 0; o0 < h; o0 += OUTS) {
-        size_t m = h - o0 < OUTS ? h - o0 : OUTS;
-        v16 acc[OUTS];
-        for (size_t o = 0; o < OUTS; o++) {
-            acc[o] = accumulate && o < m ? load_partial16(dw + (o0 + o) * d, d) : splat16(0.0f);
-        }
-        for (size_t i = 0; i < n; i++) {
-            v16 xv = load_partial16(x + i * d, d);
-            for (size_t o = 0; o < m; o++) {
-                acc[o] = fma16(splat16(dz[i * h + o0 + o]), xv, acc[o]);
-            }
-        }
-        for (size_t o = 0; o < m; o++) {
-            store_partial16(dw + (o0 + o) * d, acc[o], d);
-        }
+    size_t o0 = 0;
+    for (; o0 + 10 <= h; o0 += 10) {
+        grad_narrow_10(x, dz, n, d, h, o0, accumulate, dw);
+    }
+    for (; o0 + 5 <= h; o0 += 5) {
+        grad_narrow_5(x, dz, n, d, h, o0, accumulate, dw);
+    }
+    for (; o0 < h; o0++) {
+        grad_narrow_1(x, dz, n, d, h, o0, accumulate, dw);
     }
 }
 
