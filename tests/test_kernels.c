@@ -437,6 +437,11 @@ static void test_split_pack(void **state)
             assert_ptr_equal(at, split.packed + (size_t)split.first_group[i + 1] * 16);
         }
     }
+    size_t groups = 0;
+    for (size_t i = 0; i < IMAGES; i++) {
+        groups += (size_t)__builtin_popcountll(split.group_masks[i]);
+    }
+    assert_int_equal(split.packed_groups, groups);
     assert_true(split.group_masks[5] == 1ull << 48);
     assert_true(split.group_masks[7] == 0);
     prism_split_free_packed(&split);

@@ -306,6 +306,7 @@ int prism_split_pack(prism_split *split, prism_error *err)
         prism_split_free_packed(split);
         return prism_error_set(err, "out of memory for %zu packed pixel groups", total);
     }
+    split->packed_groups = total;
     for (size_t i = 0; i < split->count; i++) {
         const uint8_t *image = split->pixels + i * PRISM_IMAGE_PIXELS;
         uint8_t *out = split->packed + (size_t)split->first_group[i] * PRISM_PIXEL_GROUP;
@@ -327,6 +328,7 @@ void prism_split_free_packed(prism_split *split)
     free(split->packed);
     free(split->group_pixels);
     split->group_pixels = NULL;
+    split->packed_groups = 0;
     split->group_masks = NULL;
     split->first_group = NULL;
     split->packed = NULL;

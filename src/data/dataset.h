@@ -31,6 +31,7 @@ typedef struct prism_split {
     uint64_t *group_masks; /* per image, bit g set when tile g holds a pixel that is not 0 */
     uint32_t *first_group; /* per image, where its tiles start in `packed`, in groups */
     uint8_t *packed;       /* each image's non-zero tiles in order, 16 bytes each */
+    size_t packed_groups;  /* how many tiles `packed` holds, all images together */
     uint16_t *group_pixels; /* [784]: the pixel (row * 28 + column) at each packed position
                              * 16 g + l, lane l of tile g (prism_pixel_tile_order) */
 } prism_split;

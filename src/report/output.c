@@ -289,6 +289,13 @@ static cJSON *dataset_to_json(const prism_dataset *dataset)
     cJSON_AddStringToObject(root, "folder", dataset->dir);
     cJSON_AddNumberToObject(root, "train_count", (double)dataset->train.count);
     cJSON_AddNumberToObject(root, "test_count", (double)dataset->test.count);
+    if (dataset->train.packed != NULL && dataset->train.count > 0) {
+        /* What the first layer's products read in training: the rest of each image is 4 x 4
+         * tiles of 0, skipped (model/kernels.h). */
+        cJSON_AddNumberToObject(root, "train_nonzero_tiles_per_image",
+                                (double)dataset->train.packed_groups
+                                    / (double)dataset->train.count);
+    }
     cJSON *files = cJSON_AddArrayToObject(root, "files");
     for (int f = 0; f < PRISM_DATASET_FILES; f++) {
         cJSON *item = cJSON_CreateObject();
