@@ -104,12 +104,23 @@ int main(int argc, char **argv)
     int csv = 0;
     int positional = 0;
     for (int a = 1; a < argc; a++) {
+        if (strcmp(argv[a], "--help") == 0 || strcmp(argv[a], "-h") == 0) {
+            printf("usage: bench_first_layer [DATASET] [EPOCHS] [--csv]\n"
+                   "Times the first layer's training kernels alone on DATASET's training images "
+                   "(default data/mnist),\nbest of EPOCHS epochs (default 5, at most 1000).\n");
+            return 0;
+        }
         if (strcmp(argv[a], "--csv") == 0) {
             csv = 1;
         } else if (positional == 0) {
             dataset_name = argv[a];
             positional++;
+        } else if (positional > 1) {
+            fprintf(stderr, "bench_first_layer: unexpected argument '%s' (usage: "
+                            "bench_first_layer [DATASET] [EPOCHS] [--csv])\n", argv[a]);
+            return 2;
         } else {
+            positional++;
             char *end = NULL;
             epochs = strtol(argv[a], &end, 10);
             if (end == argv[a] || *end != '\0' || epochs < 1 || epochs > 1000) {
@@ -154,7 +165,8 @@ int main(int argc, char **argv)
         printf("variant,images,forward_ns_per_row,weight_grad_ns_per_row\n");
     } else {
         printf("first layer, %zu -> %d, %zu training images in a shuffled order, parts of %d "
-               "rows, best of %ld epochs\n", d, HIDDEN, split->count, PART, epochs);
+               "rows, the fastest of %ld epoch%s\n", d, HIDDEN, split->count, PART, epochs,
+               epochs == 1 ? "" : "s");
     }
     for (size_t v = 0; v < PRISM_KERNEL_VARIANTS; v++) {
         if (!prism_kernel_variant_usable(v)) {

@@ -65,11 +65,11 @@ void prism_dataset_free(prism_dataset *dataset);
  * allows; freed by prism_split_free_packed or with the dataset). prism_dataset_load packs the
  * training split. */
 int prism_split_pack(prism_split *split, prism_error *err);
+void prism_split_free_packed(prism_split *split);
 
 /* order[16 g + l] = the pixel at lane l of tile g: tile g covers rows 4 (g / 7) .. + 3 and
  * columns 4 (g % 7) .. + 3, lane l its row l / 4 and column l % 4. */
 void prism_pixel_tile_order(uint16_t order[PRISM_IMAGE_PIXELS]);
-void prism_split_free_packed(prism_split *split);
 
 /* SHA-256 of a file's bytes as lower-case hex (65 bytes with the terminator). */
 int prism_file_sha256(const char *path, char hex[65], prism_error *err);

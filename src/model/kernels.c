@@ -98,8 +98,8 @@ void prism_kernel_pixel_weight_grad(const prism_pixel_groups *images, const uint
     chosen->pixel_weight_grad(images, indices, n, d, dz, h, accumulate, sums, db);
 }
 
-/* Each weight's place in the grouped layout: at[j] for the pixel at packed position j, in the
- * block of width m. */
+/* Where, within its block of m outputs, the grouped layout keeps output o's weight for the pixel
+ * at packed position j (lane j % 16 of group j / 16). */
 static size_t grouped_offset(size_t j, size_t o, size_t m)
 {
     return (j / PRISM_PIXEL_GROUP_LANES * m + o) * PRISM_PIXEL_GROUP_LANES

@@ -91,4 +91,20 @@ touch "$SCRATCH/plain-file"
 expect_refusal "--out on a file" "--out: output folder" run --dataset "$DATA" --runs 1 \
     --epochs 1 --out "$SCRATCH/plain-file"
 ls "$BROKEN"/*.partial "$BROKEN"/plots/*.partial >/dev/null 2>&1 && fail "partial files left"
+
+# A second run into a complete run's folder whose report cannot be written: exit 1, the new
+# run's results with their own summary.json, and no report of the first run left beside them.
+AGAIN=$SCRATCH/again
+cp -r "$ONE" "$AGAIN"
+rm -rf "$AGAIN/plots"
+touch "$AGAIN/plots" # a plain file where the plots folder goes
+"$PRISM" run --dataset "$DATA" --runs 1 --epochs 1 --batch 64 --seed 2 --quiet --out "$AGAIN" \
+    >/dev/null 2>"$SCRATCH/again.stderr"
+code=$?
+[ "$code" -eq 1 ] || fail "report that cannot be written: expected exit 1, got $code"
+grep -q "plots" "$SCRATCH/again.stderr" ||
+    fail "report that cannot be written: message lacks the plots folder: $(cat "$SCRATCH/again.stderr")"
+[ -e "$AGAIN/report.md" ] && fail "the first run's report.md was left beside the second run's results"
+grep -Eq '"seed":[[:space:]]*"?2"?,' "$AGAIN/summary.json" ||
+    fail "summary.json is not the second run's"
 echo "report.sh: all checks passed"

@@ -1,8 +1,8 @@
 /* The first layer of training read straight from the packed byte dataset, with the
  * normalisation folded into the products (see prism_kernel_pixel_forward in model/kernels.h).
- * An image is read as its groups of 16 pixels that are not all 0; the others add nothing. The
- * weights and their sums are kept in the grouped layout, so that the weights that meet one
- * group of pixels lie together and are reached from one address. */
+ * An image is read as its groups of 16 pixels (the dataset's 4 x 4 tiles) that are not all 0;
+ * the others add nothing. The weights and their sums are kept in the grouped layout, so that the
+ * weights that meet one group of pixels lie together and are reached from one address. */
 #include <assert.h>
 
 #include "blocks.h"
@@ -115,8 +115,8 @@ static inline void request_image(const prism_pixel_groups *images, uint32_t inde
 
 /* Transposes a 64 x 64 matrix of bits, row r in m[r] (bit c is column c): afterwards bit c of
  * m[r] is what bit r of m[c] was. Blocks of half the size swap places across the diagonal, six
- * times: about 1,100 word operations for a part, where collecting the set bits one at a time
- * took about 5 for each of a part's some 1,200 non-zero groups, and was measured slower. */
+ * times: about 1,100 word operations for a part. Collecting each row's set bits one at a time
+ * (some 1,200 in a part of MNIST) instead made the weight gradient 92 ns a row against 75. */
 static void transpose_bits(uint64_t m[64])
 {
     static const uint64_t keep[6] = {0x00000000ffffffffull, 0x0000ffff0000ffffull,
