@@ -492,6 +492,9 @@ static void test_net_pixel_path(void **state)
     assert_int_equal(prism_pixel_layer_create(&pl, &spec, &err), 0);
     float *grads = malloc(net.n_params * sizeof *grads);
     double loss_sum = 0.0;
+    float *start = malloc(net.n_params * sizeof *start);
+    assert_non_null(start);
+    memcpy(start, net.params, net.n_params * sizeof *start);
     prism_net_group_pixels(&net, &pl, split.group_pixels, net.params);
     prism_net_fold_pixels(&net, &pl);
     for (size_t first = 0; first < ROWS; first += PART) {
@@ -506,6 +509,8 @@ static void test_net_pixel_path(void **state)
     prism_net_unfold_pixel_grad(&net, &pl, grads);
     prism_net_ungroup_pixels(&net, &pl, split.group_pixels, grads);
     prism_net_ungroup_pixels(&net, &pl, split.group_pixels, net.params);
+    assert_memory_equal(net.params, start, net.n_params * sizeof *start);
+    free(start);
 
     assert_true(fabs(loss_sum / ROWS - expected_loss) <= 1e-5 * fabs(expected_loss));
     for (size_t p = 0; p < net.n_params; p++) {

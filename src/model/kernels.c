@@ -106,30 +106,37 @@ static size_t grouped_offset(size_t j, size_t o, size_t m)
            + j % PRISM_PIXEL_GROUP_LANES;
 }
 
-void prism_kernel_pixel_group(const float *w, const uint16_t *order, size_t d, size_t h,
-                              float *grouped)
+/* Copies every weight between w's layout (a row of d per output) and the grouped one, in the
+ * direction `into_grouped` says. */
+static void regroup(const float *from, float *to, const uint16_t *order, size_t d, size_t h,
+                    bool into_grouped)
 {
     for (size_t o0 = 0; o0 < h; o0 += prism_pixel_block_width(o0, h)) {
         size_t m = prism_pixel_block_width(o0, h);
         for (size_t o = 0; o < m; o++) {
             for (size_t j = 0; j < d; j++) {
-                grouped[o0 * d + grouped_offset(j, o, m)] = w[(o0 + o) * d + order[j]];
+                size_t row_at = (o0 + o) * d + order[j];
+                size_t grouped_at = o0 * d + grouped_offset(j, o, m);
+                if (into_grouped) {
+                    to[grouped_at] = from[row_at];
+                } else {
+                    to[row_at] = from[grouped_at];
+                }
             }
         }
     }
 }
 
+void prism_kernel_pixel_group(const float *w, const uint16_t *order, size_t d, size_t h,
+                              float *grouped)
+{
+    regroup(w, grouped, order, d, h, true);
+}
+
 void prism_kernel_pixel_ungroup(const float *grouped, const uint16_t *order, size_t d, size_t h,
                                 float *w)
 {
-    for (size_t o0 = 0; o0 < h; o0 += prism_pixel_block_width(o0, h)) {
-        size_t m = prism_pixel_block_width(o0, h);
-        for (size_t o = 0; o < m; o++) {
-            for (size_t j = 0; j < d; j++) {
-                w[(o0 + o) * d + order[j]] = grouped[o0 * d + grouped_offset(j, o, m)];
-            }
-        }
-    }
+    regroup(grouped, w, order, d, h, false);
 }
 
 void prism_kernel_pixel_request_entries(const prism_pixel_groups *images,
