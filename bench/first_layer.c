@@ -56,8 +56,7 @@ static timing time_variant(const prism_kernel_table *k, const prism_split *split
                            const float *dz, float *sums, float *z, uint32_t *order,
                            prism_rng *rng)
 {
-    const prism_pixel_groups packed = {split->packed, split->first_group, split->group_masks,
-                                       split->group_pixels};
+    const prism_pixel_groups packed = {split->packed, split->first_group, split->group_masks};
     const size_t d = PRISM_IMAGE_PIXELS;
     size_t count = split->count;
     timing best = {1e30, 1e30};

@@ -153,7 +153,7 @@ static void check_activation(const char *text)
         c.x = ACT_POINTS[i];
         float one = 1.0f;
         float dx = 0.0f;
-        prism_activation_backward(&c.act, &c.x, &one, &dx, 1);
+        prism_activation_backward(&c.act, &c.x, NULL, &one, &dx, 1);
         analytic[i] = dx;
 
         double numeric = numeric_derivative(&c.x, h, act_loss, &c);

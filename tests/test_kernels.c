@@ -242,7 +242,7 @@ static prism_pixel_groups pack_images(const uint8_t *pixels, size_t images, size
             }
         }
     }
-    return (prism_pixel_groups){*bytes, first, masks, order};
+    return (prism_pixel_groups){*bytes, first, masks};
 }
 
 /* The first layer on bytes against plain double-precision sums of the normalised pixels, within
@@ -499,8 +499,7 @@ static void test_net_pixel_path(void **state)
     prism_net_fold_pixels(&net, &pl);
     for (size_t first = 0; first < ROWS; first += PART) {
         size_t n = ROWS - first < PART ? ROWS - first : PART;
-        prism_pixel_rows part = {{split.packed, split.first_group, split.group_masks,
-                                  split.group_pixels},
+        prism_pixel_rows part = {{split.packed, split.first_group, split.group_masks},
                                  indices + first, n, NULL, 0};
         prism_net_forward_pixels(&net, &ws, &pl, &part);
         prism_net_backward_pixels(&net, &ws, &pl, &part, labels + first, ROWS, first == 0, grads,

@@ -248,6 +248,8 @@ static int report_results(const prism_run_options *options, const prism_dataset 
 
     int status = EXIT_OK;
     if (options->out_dir[0] != '\0') {
+        /* An earlier run's report in the folder describes other results from here on. */
+        prism_report_remove(options->out_dir);
         if (prism_write_outputs(options->out_dir, &options->config, dataset, results, &table,
                                 complete, &err) != 0) {
             fprintf(stderr, "prism: %s\n", err.message);

@@ -254,18 +254,43 @@ static uint8_t *alloc_large_pages(size_t bytes)
     return p;
 }
 
+enum { TILE_SIDE = PRISM_PIXEL_TILE_SIDE, TILES_PER_ROW = PRISM_IMAGE_COLS / TILE_SIDE };
+
+/* Where tile g's first pixel lies in the image (its top-left corner, row * 28 + column). */
+static size_t tile_corner(size_t g)
+{
+    return TILE_SIDE * (g / TILES_PER_ROW) * PRISM_IMAGE_COLS + TILE_SIDE * (g % TILES_PER_ROW);
+}
+
 void prism_pixel_tile_order(uint16_t order[PRISM_IMAGE_PIXELS])
 {
-    enum { SIDE = PRISM_PIXEL_TILE_SIDE, TILES_PER_ROW = PRISM_IMAGE_COLS / SIDE };
     for (size_t g = 0; g < PRISM_IMAGE_PIXELS / PRISM_PIXEL_GROUP; g++) {
-        size_t top = SIDE * (g / TILES_PER_ROW);
-        size_t left = SIDE * (g % TILES_PER_ROW);
         for (size_t l = 0; l < PRISM_PIXEL_GROUP; l++) {
-            size_t row = top + l / SIDE;
-            size_t column = left + l % SIDE;
-            order[g * PRISM_PIXEL_GROUP + l] = (uint16_t)(row * PRISM_IMAGE_COLS + column);
+            size_t pixel = tile_corner(g) + l / TILE_SIDE * PRISM_IMAGE_COLS + l % TILE_SIDE;
+            order[g * PRISM_PIXEL_GROUP + l] = (uint16_t)pixel;
         }
     }
+}
+
+/* Tile g of an image in the tile order: its rows, 4 bytes each, one after another. */
+static void read_tile(const uint8_t *image, size_t g, uint8_t out[PRISM_PIXEL_GROUP])
+{
+    const uint8_t *corner = image + tile_corner(g);
+    for (size_t row = 0; row < TILE_SIDE; row++) {
+        memcpy(out + row * TILE_SIDE, corner + row * PRISM_IMAGE_COLS, TILE_SIDE);
+    }
+}
+
+/* Bit g set when tile g holds a pixel that is not 0. */
+static uint64_t tile_mask(const uint8_t *image)
+{
+    uint64_t mask = 0;
+    for (size_t g = 0; g < PRISM_IMAGE_PIXELS / PRISM_PIXEL_GROUP; g++) {
+        uint64_t halves[2];
+        read_tile(image, g, (uint8_t *)halves);
+        mask |= (uint64_t)((halves[0] | halves[1]) != 0) << g;
+    }
+    return mask;
 }
 
 int prism_split_pack(prism_split *split, prism_error *err)
@@ -287,15 +312,10 @@ int prism_split_pack(prism_split *split, prism_error *err)
         return prism_error_set(err, "out of memory for the pixel groups of %zu images", count);
     }
     prism_pixel_tile_order(split->group_pixels);
-    const uint16_t *order = split->group_pixels;
 
     size_t total = 0;
     for (size_t i = 0; i < split->count; i++) {
-        const uint8_t *image = split->pixels + i * PRISM_IMAGE_PIXELS;
-        uint64_t mask = 0;
-        for (size_t k = 0; k < PRISM_IMAGE_PIXELS; k++) {
-            mask |= (uint64_t)(image[order[k]] != 0) << (k / PRISM_PIXEL_GROUP);
-        }
+        uint64_t mask = tile_mask(split->pixels + i * PRISM_IMAGE_PIXELS);
         split->group_masks[i] = mask;
         split->first_group[i] = (uint32_t)total;
         total += (size_t)__builtin_popcountll(mask);
@@ -311,10 +331,7 @@ int prism_split_pack(prism_split *split, prism_error *err)
         const uint8_t *image = split->pixels + i * PRISM_IMAGE_PIXELS;
         uint8_t *out = split->packed + (size_t)split->first_group[i] * PRISM_PIXEL_GROUP;
         for (uint64_t left = split->group_masks[i]; left != 0; left &= left - 1) {
-            const uint16_t *group = order + (size_t)__builtin_ctzll(left) * PRISM_PIXEL_GROUP;
-            for (size_t l = 0; l < PRISM_PIXEL_GROUP; l++) {
-                out[l] = image[group[l]];
-            }
+            read_tile(image, (size_t)__builtin_ctzll(left), out);
             out += PRISM_PIXEL_GROUP;
         }
     }

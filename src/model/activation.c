@@ -263,8 +263,8 @@ void prism_activation_forward(const prism_activation *act, const float *x, float
 }
 
 __attribute__((target_clones("avx512f", "avx2", "default")))
-void prism_activation_backward(const prism_activation *act, const float *x, const float *dy,
-                               float *dx, size_t n)
+void prism_activation_backward(const prism_activation *act, const float *x, const float *y,
+                               const float *dy, float *dx, size_t n)
 {
     const float p = act->param;
     switch (act->kind) {
@@ -355,7 +355,7 @@ void prism_activation_backward(const prism_activation *act, const float *x, cons
         break;
     case PRISM_ACT_SIGMOID:
         for (size_t i = 0; i < n; i++) {
-            float s = sigmoid_f(x[i]);
+            float s = y != NULL ? y[i] : sigmoid_f(x[i]);
             dx[i] = dy[i] * s * (1.0f - s);
         }
         break;
@@ -368,7 +368,11 @@ void prism_activation_backward(const prism_activation *act, const float *x, cons
         for (size_t start = 0; start < n; start += CHUNK) {
             size_t m = n - start < CHUNK ? n - start : CHUNK;
             float t[CHUNK];
-            prism_kernel_map(PRISM_FN_TANH, x + start, t, m);
+            if (y != NULL) {
+                memcpy(t, y + start, m * sizeof *t);
+            } else {
+                prism_kernel_map(PRISM_FN_TANH, x + start, t, m);
+            }
             for (size_t i = 0; i < m; i++) {
                 dx[start + i] = dy[start + i] * (1.0f - t[i] * t[i]);
             }
@@ -401,15 +405,3 @@ void prism_activation_backward(const prism_activation *act, const float *x, cons
     }
 }
 
-__attribute__((target_clones("avx512f", "avx2", "default")))
-void prism_activation_backward_from(const prism_activation *act, const float *x, const float *y,
-                                    const float *dy, float *dx, size_t n)
-{
-    if (act->kind != PRISM_ACT_TANH) {
-        prism_activation_backward(act, x, dy, dx, n);
-        return;
-    }
-    for (size_t i = 0; i < n; i++) {
-        dx[i] = dy[i] * (1.0f - y[i] * y[i]);
-    }
-}

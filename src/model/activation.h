@@ -62,14 +62,11 @@ const char *prism_activation_format(const prism_activation *act, char *out, size
 /* y[i] = f(x[i]) for n elements; y may alias x. */
 void prism_activation_forward(const prism_activation *act, const float *x, float *y, size_t n);
 
-/* dx[i] = dy[i] * f'(x[i]) where x is the activation's input; dx may alias dy. */
-void prism_activation_backward(const prism_activation *act, const float *x, const float *dy,
-                               float *dx, size_t n);
-
-/* prism_activation_backward given also y, the forward pass's output for x: a derivative written
- * in terms of the output takes it from y instead of evaluating the function again (tanh:
- * 1 - y^2). The function being the same, the bits are the same as prism_activation_backward's. */
-void prism_activation_backward_from(const prism_activation *act, const float *x, const float *y,
-                                    const float *dy, float *dx, size_t n);
+/* dx[i] = dy[i] * f'(x[i]) where x is the activation's input; dx may alias dy. y is the forward
+ * pass's output for x, or NULL: a derivative written in terms of the output (tanh: 1 - y^2,
+ * sigmoid: y (1 - y)) takes it from y instead of evaluating the function again, which gives the
+ * same bits. */
+void prism_activation_backward(const prism_activation *act, const float *x, const float *y,
+                               const float *dy, float *dx, size_t n);
 
 #endif

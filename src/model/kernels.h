@@ -49,12 +49,12 @@ enum { PRISM_PIXEL_ROWS_MAX = 64, PRISM_PIXEL_GROUP_LANES = 16 };
 
 /* Images kept as their non-zero groups (as prism_split packs them): image j's groups, 16 bytes
  * each in order, start at group first[j] of bytes; bit g of masks[j] is set for each group g
- * it holds. Byte l of group g is pixel order[16 g + l] of the image (a permutation of 0..d-1). */
+ * it holds. Byte l of group g is pixel order[16 g + l] of the image, for the order (a
+ * permutation of 0..d-1) the weights were grouped with (prism_kernel_pixel_group). */
 typedef struct prism_pixel_groups {
     const uint8_t *bytes;
     const uint32_t *first;
     const uint64_t *masks;
-    const uint16_t *order;
 } prism_pixel_groups;
 
 /* The kernels read the first layer's weights, and write their sums, in the grouped layout:

@@ -428,8 +428,8 @@ static void backward(const prism_net *net, prism_net_workspace *ws, const float 
         size_t base = STAGES_PER_LAYER * l;
 
         /* a = act(u): grad_a holds dL/da, grad_b gets dL/du */
-        prism_activation_backward_from(&ls->act, ws->stage[base + 1], ws->stage[base + 2],
-                                       ws->grad_a, ws->grad_b, n * width);
+        prism_activation_backward(&ls->act, ws->stage[base + 1], ws->stage[base + 2],
+                                  ws->grad_a, ws->grad_b, n * width);
 
         /* u = norm(z): grad_b becomes dL/dz in place */
         if (ls->norm == PRISM_NORM_LAYERNORM) {

@@ -438,18 +438,14 @@ static int write_summary_json(const char *path, const prism_experiment_config *c
     return prism_atomic_commit(&file, err);
 }
 
-/* A folder may hold an earlier run's files. Its summary.json (which says whether the results are
- * complete) and the files derived from its results go first, so that a write that fails part
- * way leaves this run's files without them, not beside them as if they were this run's;
- * summary.json is then written after the other results. */
-static void remove_previous_marker_and_report(const char *dir)
+/* A folder may hold an earlier run's files. Its summary.json, which says whether the results
+ * are complete, goes first and is written again after the other results, so that a write that
+ * fails part way does not leave it beside this run's files as if it were theirs. */
+static void remove_previous_summary(const char *dir)
 {
-    static const char *const names[] = {"summary.json", "report.md", "comparisons.csv"};
     char path[PATH_MAX + 32];
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-        (void)unlink(path);
-    }
+    snprintf(path, sizeof path, "%s/summary.json", dir);
+    (void)unlink(path);
 }
 
 int prism_write_outputs(const char *dir, const prism_experiment_config *config,
@@ -459,7 +455,7 @@ int prism_write_outputs(const char *dir, const prism_experiment_config *config,
     if (prism_make_dirs(dir, err) != 0) {
         return -1;
     }
-    remove_previous_marker_and_report(dir);
+    remove_previous_summary(dir);
     char path[PATH_MAX + 32];
     snprintf(path, sizeof path, "%s/runs.csv", dir);
     if (write_runs_csv(path, config, results, err) != 0) {

@@ -38,7 +38,12 @@ void prism_report_data_free(prism_report_data *data);
 void prism_report_print_tables(FILE *out, const prism_store *store,
                                const prism_report_data *data);
 
-/* Writes comparisons.csv, plots/ and report.md into store->dir. */
+/* Removes what a report wrote into dir (comparisons.csv, the plots, report.md), so that none of
+ * it outlives the results it was made from when new ones replace them. */
+void prism_report_remove(const char *dir);
+
+/* Writes comparisons.csv, plots/ and report.md into store->dir, in place of any earlier
+ * report's. */
 int prism_report_write(const prism_store *store, const prism_report_data *data,
                        prism_error *err);
 

@@ -388,8 +388,21 @@ static int write_report_md(const prism_store *s, const prism_report_data *d, con
     return prism_atomic_commit(&file, err);
 }
 
+void prism_report_remove(const char *dir)
+{
+    static const char *const names[] = {"comparisons.csv", "report.md"};
+    char path[4300];
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        remove(path);
+    }
+    snprintf(path, sizeof path, "%s/plots", dir);
+    remove_old_plots(path);
+}
+
 int prism_report_write(const prism_store *s, const prism_report_data *d, prism_error *err)
 {
+    prism_report_remove(s->dir);
     if (write_comparisons_csv(s, d, err) != 0) {
         return -1;
     }
@@ -398,7 +411,6 @@ int prism_report_write(const prism_store *s, const prism_report_data *d, prism_e
     if (prism_make_dirs(plots, err) != 0) {
         return -1;
     }
-    remove_old_plots(plots);
     bool differences_drawn[PRISM_STORE_MAX_NAMES] = {false};
     for (size_t t = 0; t < s->n_tests; t++) {
         if (plot_accuracy(s, d, t, plots, err) != 0) {

@@ -94,8 +94,7 @@ static double train_batch(const prism_net *net, trainer *t, const prism_split *s
         size_t entries = first + ENTRY_PARTS_AHEAD * t->part_rows;
         size_t entries_n = rows_from(entries, left, t->part_rows);
 
-        prism_pixel_rows part = {{split->packed, split->first_group, split->group_masks,
-                                  split->group_pixels},
+        prism_pixel_rows part = {{split->packed, split->first_group, split->group_masks},
                                  batch + first, n,
                                  ahead_n > 0 ? batch + ahead : NULL, ahead_n};
         if (entries_n > 0) {

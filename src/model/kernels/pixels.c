@@ -11,13 +11,6 @@
 static_assert((int)PRISM_PIXEL_GROUP == (int)LANES, "a group of pixels is one vector");
 static_assert(PRISM_PIXEL_ROWS_MAX <= 64, "a part's rows fit one 64-bit mask");
 
-/* Outputs are taken in blocks of 10 (the article's width fills 10 accumulators and a
- * reduction), then 5, then 1. */
-static inline size_t block_width(size_t o0, size_t h)
-{
-    return prism_pixel_block_width(o0, h);
-}
-
 /* z[i][o0 + o] for O outputs of a row whose non-zero groups lie one after another at `packed`:
  * each group's 16 pixels, widened to floats once, serve all O outputs, whose weights for that
  * group lie together at block + g O 16. */
@@ -116,7 +109,8 @@ static inline void request_image(const prism_pixel_groups *images, uint32_t inde
 /* Transposes a 64 x 64 matrix of bits, row r in m[r] (bit c is column c): afterwards bit c of
  * m[r] is what bit r of m[c] was. Blocks of half the size swap places across the diagonal, six
  * times: about 1,100 word operations for a part. Collecting each row's set bits one at a time
- * (some 1,200 in a part of MNIST) instead made the weight gradient 92 ns a row against 75. */
+ * (some 1,200 in a part of MNIST) instead made the weight gradient 92 ns a row against 75,
+ * measured with the kernels alone on MNIST. */
 static void transpose_bits(uint64_t m[64])
 {
     static const uint64_t keep[6] = {0x00000000ffffffffull, 0x0000ffff0000ffffull,
@@ -153,9 +147,9 @@ void KERNEL(prism_kernel_pixel_forward_)(const prism_pixel_groups *images,
 
     /* Blocks of outputs outside, rows inside: a block's weights (31 KB for 10 outputs of 784
      * pixels) stay in L1 while the part's rows pass through. */
-    for (size_t o0 = 0; o0 < h; o0 += block_width(o0, h)) {
+    for (size_t o0 = 0; o0 < h; o0 += prism_pixel_block_width(o0, h)) {
         const float *block = grouped + o0 * d;
-        switch (block_width(o0, h)) {
+        switch (prism_pixel_block_width(o0, h)) {
         case 10:
             pixel_forward_rows_10(images, &rows, n, block, fold_bias, o0, h, ahead, ahead_n, z);
             break;
@@ -185,8 +179,8 @@ void KERNEL(prism_kernel_pixel_weight_grad_)(const prism_pixel_groups *images,
     transpose_bits(which);
 
     for (size_t g = 0; g < d / LANES; g++) {
-        for (size_t o0 = 0; o0 < h; o0 += block_width(o0, h)) {
-            size_t width = block_width(o0, h);
+        for (size_t o0 = 0; o0 < h; o0 += prism_pixel_block_width(o0, h)) {
+            size_t width = prism_pixel_block_width(o0, h);
             float *at = sums + o0 * d + g * width * LANES;
             switch (width) {
             case 10:
@@ -207,8 +201,8 @@ void KERNEL(prism_kernel_pixel_weight_grad_)(const prism_pixel_groups *images,
 void KERNEL(prism_kernel_pixel_fold_bias_)(const float *grouped, const float *b, size_t d,
                                            size_t h, float *fold_bias)
 {
-    for (size_t o0 = 0; o0 < h; o0 += block_width(o0, h)) {
-        size_t width = block_width(o0, h);
+    for (size_t o0 = 0; o0 < h; o0 += prism_pixel_block_width(o0, h)) {
+        size_t width = prism_pixel_block_width(o0, h);
         const float *block = grouped + o0 * d;
         for (size_t o = 0; o < width; o++) {
             v16 sum = splat16(0.0f);
@@ -223,8 +217,8 @@ void KERNEL(prism_kernel_pixel_fold_bias_)(const float *grouped, const float *b,
 void KERNEL(prism_kernel_pixel_unfold_grad_)(const float *sums, const float *db, size_t d,
                                              size_t h, float *dw)
 {
-    for (size_t o0 = 0; o0 < h; o0 += block_width(o0, h)) {
-        size_t width = block_width(o0, h);
+    for (size_t o0 = 0; o0 < h; o0 += prism_pixel_block_width(o0, h)) {
+        size_t width = prism_pixel_block_width(o0, h);
         for (size_t g = 0; g < d / LANES; g++) {
             for (size_t o = 0; o < width; o++) {
                 size_t at = o0 * d + (g * width + o) * LANES;
